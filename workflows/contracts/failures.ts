@@ -1,0 +1,20 @@
+/**
+ * `ApplicationFailure.type` strings. A failure of one of these types is non-retryable and carries a
+ * `UserFailureDetails` as its first detail, so the API can answer with the same code and sentence.
+ */
+export const FailureType = {
+  /** The user's input (CSV, training spec, record) cannot be used as it is. */
+  InvalidInput: 'InvalidInput',
+  /** Something the input names (dataset, endpoint, model version) does not exist. */
+  NotFound: 'NotFound',
+  /** The exported ONNX graph does not reproduce the trained model within tolerance. */
+  OnnxParityFailed: 'OnnxParityFailed',
+} as const;
+
+export type FailureTypeName = (typeof FailureType)[keyof typeof FailureType];
+
+export interface UserFailureDetails {
+  code: string;
+  status: number;
+  details: Record<string, string | number>;
+}
