@@ -1,0 +1,74 @@
+import path from 'node:path';
+import { z } from 'zod';
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+const envSchema = z.object({
+  DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// URL')
+    .optional(),
+  TEMPORAL_ADDRESS: z
+    .string()
+    .regex(/^[\w.-]+:\d+$/, 'must be host:port, e.g. 127.0.0.1:7233')
+    .optional(),
+  TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
+  TEMPORAL_CLI_PATH: z.string().optional(),
+  FACTORY_HOME: z.string().min(1).default('./.factory'),
+  ARTIFACT_STORE: z
+    .string()
+    .regex(/^file:\/\//, 'only file:// stores are supported so far (s3:// is planned)')
+    .optional(),
+  PORT: z.coerce.number().int().min(1).max(65535).default(3000),
+  TEMPORAL_UI_PORT: z.coerce.number().int().min(1).max(65535).default(8233),
+  FACTORY_ADMIN_KEY: z.string().min(24, 'must be at least 24 characters').optional(),
+  FACTORY_MAX_UPLOAD_BYTES: z.coerce.number().int().positive().default(512 * 1024 * 1024),
+  LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
+});
+
+export interface FactoryConfig {
+  databaseUrl: string | undefined;
+  temporalAddress: string | undefined;
+  temporalNamespace: string;
+  temporalCliPath: string | undefined;
+  home: string;
+  artifactRoot: string;
+  port: number;
+  temporalUiPort: number;
+  adminKey: string | undefined;
+  maxUploadBytes: number;
+  logLevel: (typeof LOG_LEVELS)[number];
+}
+
+/** Thrown at start-up with one line per environment problem. */
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+  }
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): FactoryConfig {
+  // An empty variable means "unset", as in most twelve-factor tools.
+  const present = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const parsed = envSchema.safeParse(present);
+  if (!parsed.success) {
+    throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`));
+  }
+  const e = parsed.data;
+  const home = path.resolve(e.FACTORY_HOME);
+  const artifactRoot = e.ARTIFACT_STORE ? new URL(e.ARTIFACT_STORE).pathname : path.join(home, 'artifacts');
+  return {
+    databaseUrl: e.DATABASE_URL,
+    temporalAddress: e.TEMPORAL_ADDRESS,
+    temporalNamespace: e.TEMPORAL_NAMESPACE,
+    temporalCliPath: e.TEMPORAL_CLI_PATH,
+    home,
+    artifactRoot,
+    port: e.PORT,
+    temporalUiPort: e.TEMPORAL_UI_PORT,
+    adminKey: e.FACTORY_ADMIN_KEY,
+    maxUploadBytes: e.FACTORY_MAX_UPLOAD_BYTES,
+    logLevel: e.LOG_LEVEL,
+  };
+}

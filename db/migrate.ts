@@ -1,0 +1,29 @@
+import path from 'node:path';
+import { loadConfig } from '../config/env';
+import { createLogger } from '../lib/logger';
+import { bootstrapProject } from '../runtime/bootstrap';
+import { openDatabase } from './client';
+
+/** The production migration job: applies committed migrations, registers the admin key, then exits. */
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const logger = createLogger(config.logLevel);
+  const handle = await openDatabase(
+    config.databaseUrl ? { url: config.databaseUrl } : { pgliteDir: path.join(config.home, 'pglite') },
+  );
+  try {
+    await handle.migrate();
+    const { generatedAdminKey } = await bootstrapProject(handle.db, { adminKey: config.adminKey });
+    logger.info({ database: handle.kind }, 'migrations applied');
+    if (generatedAdminKey) process.stdout.write(`Admin API key (shown once, keep it safe): ${generatedAdminKey}\n`);
+  } finally {
+    await handle.close();
+  }
+}
+
+if (require.main === module) {
+  main().catch((err: unknown) => {
+    console.error(err instanceof Error ? err.message : err);
+    process.exit(1);
+  });
+}

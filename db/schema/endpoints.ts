@@ -1,0 +1,62 @@
+import { pgTable, text, timestamp, integer, jsonb, real, unique, index } from 'drizzle-orm/pg-core';
+import { projects } from './projects';
+import { modelVersions } from './models';
+
+export const ENDPOINT_STATUSES = ['live', 'updating', 'failed'] as const;
+
+export const endpoints = pgTable(
+  'endpoints',
+  {
+    id: text('id').primaryKey(),
+    projectId: text('project_id')
+      .notNull()
+      .references(() => projects.id),
+    name: text('name').notNull(),
+    stableVersionId: text('stable_version_id').references(() => modelVersions.id),
+    canaryVersionId: text('canary_version_id').references(() => modelVersions.id),
+    canaryWeight: integer('canary_weight').notNull().default(0),
+    shadowVersionId: text('shadow_version_id').references(() => modelVersions.id),
+    status: text('status', { enum: ENDPOINT_STATUSES }).notNull(),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+    updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [unique('endpoints_project_name_uq').on(t.projectId, t.name)],
+);
+
+export const endpointEvents = pgTable(
+  'endpoint_events',
+  {
+    id: text('id').primaryKey(),
+    endpointId: text('endpoint_id')
+      .notNull()
+      .references(() => endpoints.id),
+    kind: text('kind').notNull(),
+    fromVersionId: text('from_version_id'),
+    toVersionId: text('to_version_id'),
+    trafficWeight: integer('traffic_weight').notNull(),
+    reason: text('reason').notNull(),
+    // The workflow that made the change: a retried activity finds its event already written.
+    idempotencyKey: text('idempotency_key').notNull().unique(),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [index('endpoint_events_endpoint_idx').on(t.endpointId, t.createdAt)],
+);
+
+export const predictions = pgTable(
+  'predictions',
+  {
+    id: text('id').primaryKey(),
+    endpointId: text('endpoint_id')
+      .notNull()
+      .references(() => endpoints.id),
+    modelVersionId: text('model_version_id')
+      .notNull()
+      .references(() => modelVersions.id),
+    inputs: jsonb('inputs').$type<Record<string, unknown>>().notNull(),
+    outputs: jsonb('outputs').$type<Record<string, unknown>>(),
+    latencyMs: real('latency_ms').notNull(),
+    error: text('error'),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [index('predictions_endpoint_time_idx').on(t.endpointId, t.createdAt)],
+);

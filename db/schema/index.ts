@@ -1,0 +1,6 @@
+export * from './projects';
+export * from './datasets';
+export * from './training';
+export * from './models';
+export * from './endpoints';
+export * from './audit';

@@ -1,0 +1,94 @@
+import { pgTable, text, timestamp, integer, jsonb, unique, primaryKey } from 'drizzle-orm/pg-core';
+import { projects } from './projects';
+import { trainingRuns } from './training';
+import { datasetVersions } from './datasets';
+
+export const models = pgTable(
+  'models',
+  {
+    id: text('id').primaryKey(),
+    projectId: text('project_id')
+      .notNull()
+      .references(() => projects.id),
+    name: text('name').notNull(),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [unique('models_project_name_uq').on(t.projectId, t.name)],
+);
+
+export interface ModelInputSchema {
+  name: 'features';
+  features: string[];
+}
+
+export interface ModelOutputSchema {
+  name: 'probability';
+  classes: [string, string];
+  /** The target column's type, so predicted labels come back as the user wrote them. */
+  labelType: 'number' | 'string';
+}
+
+export interface EvaluationReport {
+  split: { testFraction: number; seed: number; rows: number };
+  accuracy: number;
+  rocAuc: number | null;
+  logLoss: number;
+  positives: number;
+  confusion: { tp: number; fp: number; tn: number; fn: number };
+  parity: { rows: number; maxAbsDiff: number; tolerance: number };
+}
+
+export interface Blessing {
+  decision: 'blessed' | 'rejected';
+  thresholds: { minAccuracy: number };
+  /** The production model's evaluation when there is one; null for a first model. */
+  champion: { modelVersionId: string; accuracy: number } | null;
+  reasons: string[];
+}
+
+export const modelVersions = pgTable(
+  'model_versions',
+  {
+    id: text('id').primaryKey(),
+    modelId: text('model_id')
+      .notNull()
+      .references(() => models.id),
+    version: integer('version').notNull(),
+    trainingRunId: text('training_run_id')
+      .notNull()
+      .references(() => trainingRuns.id),
+    datasetVersionId: text('dataset_version_id')
+      .notNull()
+      .references(() => datasetVersions.id),
+    onnxUri: text('onnx_uri').notNull(),
+    onnxSha256: text('onnx_sha256').notNull(),
+    inputSchema: jsonb('input_schema').$type<ModelInputSchema>().notNull(),
+    outputSchema: jsonb('output_schema').$type<ModelOutputSchema>().notNull(),
+    evaluation: jsonb('evaluation').$type<EvaluationReport>().notNull(),
+    blessing: jsonb('blessing').$type<Blessing>().notNull(),
+    modelCard: jsonb('model_card').$type<Record<string, unknown>>().notNull(),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [
+    unique('model_versions_number_uq').on(t.modelId, t.version),
+    unique('model_versions_run_uq').on(t.modelId, t.trainingRunId),
+  ],
+);
+
+export const MODEL_ALIASES = ['production', 'staging', 'challenger'] as const;
+export type ModelAlias = (typeof MODEL_ALIASES)[number];
+
+export const modelAliases = pgTable(
+  'model_aliases',
+  {
+    modelId: text('model_id')
+      .notNull()
+      .references(() => models.id),
+    alias: text('alias', { enum: MODEL_ALIASES }).notNull(),
+    modelVersionId: text('model_version_id')
+      .notNull()
+      .references(() => modelVersions.id),
+    updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.modelId, t.alias] })],
+);

@@ -1,0 +1,44 @@
+import { pgTable, text, timestamp, jsonb, index } from 'drizzle-orm/pg-core';
+import type { ModelSpec } from '../../ml/model-spec';
+import type { EvaluationReport } from './models';
+import { projects } from './projects';
+import { datasetVersions } from './datasets';
+
+export const TRAINING_RUN_STATUSES = ['running', 'succeeded', 'failed'] as const;
+
+export interface EpochMetrics {
+  epoch: number;
+  loss: number;
+  /** The activity attempt that trained this epoch: shows a retry resumed instead of starting over. */
+  attempt: number;
+}
+
+export const trainingRuns = pgTable(
+  'training_runs',
+  {
+    id: text('id').primaryKey(),
+    projectId: text('project_id')
+      .notNull()
+      .references(() => projects.id),
+    datasetVersionId: text('dataset_version_id')
+      .notNull()
+      .references(() => datasetVersions.id),
+    workflowId: text('workflow_id').notNull().unique(),
+    target: text('target').notNull(),
+    features: jsonb('features').$type<string[]>().notNull(),
+    classes: jsonb('classes').$type<[string, string]>().notNull(),
+    spec: jsonb('spec').$type<ModelSpec>().notNull(),
+    taskQueue: text('task_queue').notNull(),
+    backend: text('backend'),
+    status: text('status', { enum: TRAINING_RUN_STATUSES }).notNull(),
+    epochMetrics: jsonb('epoch_metrics').$type<EpochMetrics[]>().notNull().default([]),
+    checkpointUri: text('checkpoint_uri'),
+    modelUri: text('model_uri'),
+    codeVersion: text('code_version').notNull(),
+    evaluation: jsonb('evaluation').$type<EvaluationReport>(),
+    failure: text('failure'),
+    startedAt: timestamp('started_at', { withTimezone: true }).notNull().defaultNow(),
+    finishedAt: timestamp('finished_at', { withTimezone: true }),
+  },
+  (t) => [index('training_runs_project_idx').on(t.projectId)],
+);
