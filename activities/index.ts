@@ -1,0 +1,29 @@
+import type { ActivityDeps } from './deps';
+import { createIngestActivities } from './ingest';
+import { createTrainActivities } from './train';
+import { createExportActivities } from './export';
+import { createEvaluateActivities } from './evaluate';
+import { createRegistryActivities } from './registry';
+import { createDeployActivities } from './deploy';
+
+export type { ActivityDeps } from './deps';
+
+/** Every activity of the factory, with its dependencies injected. */
+export function createActivities(deps: ActivityDeps) {
+  return {
+    ...createIngestActivities(deps),
+    ...createTrainActivities(deps),
+    ...createExportActivities(deps),
+    ...createEvaluateActivities(deps),
+    ...createRegistryActivities(deps),
+    ...createDeployActivities(deps),
+  };
+}
+
+export type Activities = ReturnType<typeof createActivities>;
+
+/** The training activities alone: what a factory-gpu worker registers. */
+export function createTrainingActivities(deps: ActivityDeps) {
+  const train = createTrainActivities(deps);
+  return { fitModel: train.fitModel.bind(train) };
+}

@@ -1,0 +1,93 @@
+import { callingWorkflow } from '../calling-workflow';
+import { and, eq, max } from 'drizzle-orm';
+import { auditLog, modelAliases, models, modelVersions, trainingRuns, datasetVersions } from '../../db/schema';
+import { newId } from '../../lib/ids';
+import { UserError } from '../../lib/user-error';
+import type { RegisterInput, RegisterResult } from '../../workflows/contracts';
+import type { ActivityDeps } from '../deps';
+import { decideBlessing } from './blessing';
+
+export function createRegistryActivities(deps: ActivityDeps) {
+  return {
+    /** One model version per training run: a retry finds the version it already wrote. */
+    async registerModelVersion(input: RegisterInput): Promise<RegisterResult> {
+      const actor = `workflow:${callingWorkflow().workflowId}`;
+      return deps.db.transaction(async (tx) => {
+        const [run] = await tx.select().from(trainingRuns).where(eq(trainingRuns.id, input.trainingRunId));
+        if (!run?.evaluation) {
+          throw new UserError('training_run_not_evaluated', `Training run ${input.trainingRunId} has no evaluation to register.`, 409);
+        }
+        await tx.insert(models).values({ id: newId('mdl'), projectId: input.projectId, name: input.modelName }).onConflictDoNothing();
+        const [model] = await tx
+          .select()
+          .from(models)
+          .where(and(eq(models.projectId, input.projectId), eq(models.name, input.modelName)));
+        if (!model) throw new Error(`model ${input.modelName} vanished during registration`);
+
+        const [existing] = await tx
+          .select()
+          .from(modelVersions)
+          .where(and(eq(modelVersions.modelId, model.id), eq(modelVersions.trainingRunId, run.id)));
+        if (existing) {
+          return {
+            modelVersionId: existing.id,
+            modelName: model.name,
+            version: existing.version,
+            blessed: existing.blessing.decision === 'blessed',
+            reasons: existing.blessing.reasons,
+          };
+        }
+
+        const [championRow] = await tx
+          .select({ id: modelVersions.id, evaluation: modelVersions.evaluation })
+          .from(modelAliases)
+          .innerJoin(modelVersions, eq(modelVersions.id, modelAliases.modelVersionId))
+          .where(and(eq(modelAliases.modelId, model.id), eq(modelAliases.alias, 'production')));
+        const champion = championRow ? { modelVersionId: championRow.id, accuracy: championRow.evaluation.accuracy } : null;
+        const blessing = decideBlessing(run.evaluation, input.minAccuracy, champion);
+
+        const [latest] = await tx.select({ version: max(modelVersions.version) }).from(modelVersions).where(eq(modelVersions.modelId, model.id));
+        const version = (latest?.version ?? 0) + 1;
+        const [datasetVersion] = await tx.select().from(datasetVersions).where(eq(datasetVersions.id, run.datasetVersionId));
+        const targetType = datasetVersion?.schema.find((c) => c.name === run.target)?.type ?? 'string';
+        const id = newId('mv');
+        await tx.insert(modelVersions).values({
+          id,
+          modelId: model.id,
+          version,
+          trainingRunId: run.id,
+          datasetVersionId: run.datasetVersionId,
+          onnxUri: input.onnxUri,
+          onnxSha256: input.onnxSha256,
+          inputSchema: { name: 'features', features: run.features },
+          outputSchema: { name: 'probability', classes: run.classes, labelType: targetType },
+          evaluation: run.evaluation,
+          blessing,
+          modelCard: {
+            model: model.name,
+            version,
+            family: run.spec.type,
+            task: 'binary classification',
+            target: run.target,
+            classes: run.classes,
+            features: run.features,
+            hyperParameters: run.spec,
+            trainedOn: { datasetVersionId: run.datasetVersionId, datasetVersion: datasetVersion?.version ?? null, rows: datasetVersion?.rowCount ?? null },
+            training: { runId: run.id, backend: run.backend, taskQueue: run.taskQueue, codeVersion: run.codeVersion },
+            evaluation: run.evaluation,
+            blessing,
+          },
+        });
+        await tx.insert(auditLog).values({
+          projectId: input.projectId,
+          actor,
+          action: 'model_version.registered',
+          subjectType: 'model_version',
+          subjectId: id,
+          details: { model: model.name, version, blessing: blessing.decision },
+        });
+        return { modelVersionId: id, modelName: model.name, version, blessed: blessing.decision === 'blessed', reasons: blessing.reasons };
+      });
+    },
+  };
+}

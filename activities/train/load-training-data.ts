@@ -1,0 +1,39 @@
+import { eq } from 'drizzle-orm';
+import { datasetVersions, trainingRuns } from '../../db/schema';
+import { splitRows } from '../../ml/split';
+import { UserError } from '../../lib/user-error';
+import type { ActivityDeps } from '../deps';
+import { decodeDatasetArrow } from '../ingest/columnar';
+import { buildDesignMatrix, type DesignMatrix } from './design-matrix';
+
+export type TrainingRunRow = typeof trainingRuns.$inferSelect;
+
+export interface TrainingData {
+  run: TrainingRunRow;
+  matrix: DesignMatrix;
+  /** Row indices into `matrix`: the same seed always gives the same split, in training and in evaluation. */
+  split: { train: Uint32Array; test: Uint32Array };
+}
+
+export async function loadTrainingRun(deps: ActivityDeps, trainingRunId: string): Promise<TrainingRunRow> {
+  const [run] = await deps.db.select().from(trainingRuns).where(eq(trainingRuns.id, trainingRunId));
+  if (!run) throw new UserError('training_run_not_found', `Training run ${trainingRunId} does not exist.`, 404);
+  return run;
+}
+
+export async function loadTrainingData(deps: ActivityDeps, trainingRunId: string): Promise<TrainingData> {
+  const run = await loadTrainingRun(deps, trainingRunId);
+  const [version] = await deps.db.select().from(datasetVersions).where(eq(datasetVersions.id, run.datasetVersionId));
+  if (!version) throw new UserError('dataset_version_not_found', `Dataset version ${run.datasetVersionId} does not exist.`, 404);
+  const table = decodeDatasetArrow(await deps.artifacts.get(version.artifactUri));
+  const matrix = buildDesignMatrix(table, run.features, run.target, run.classes);
+  if (matrix.n < 10) {
+    throw new UserError(
+      'too_few_rows',
+      `Only ${matrix.n} rows have every feature and the target filled in; at least 10 are needed to train and evaluate.`,
+      422,
+      { rows: matrix.n },
+    );
+  }
+  return { run, matrix, split: splitRows(matrix.n, run.spec.testFraction, run.spec.seed) };
+}

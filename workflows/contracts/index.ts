@@ -1,0 +1,4 @@
+export * from './task-queues';
+export * from './failures';
+export * from './types';
+export * from './messages';

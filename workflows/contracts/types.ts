@@ -1,0 +1,120 @@
+import type { ModelSpec } from '../../ml/model-spec';
+import type { Accelerator } from './task-queues';
+
+export interface IngestInput {
+  projectId: string;
+  datasetName: string;
+  uploadUri: string;
+  uploadSha256: string;
+  uploadBytes: number;
+  contentType: string;
+}
+
+export interface IngestResult {
+  datasetVersionId: string;
+  version: number;
+  /** False when the same content was already a version of this dataset. */
+  created: boolean;
+}
+
+export interface TrainingRequest {
+  projectId: string;
+  datasetVersionId: string;
+  target: string;
+  /** Empty means every numeric column but the target. */
+  features: string[];
+  spec: ModelSpec;
+  accelerator: Accelerator;
+  /** The task queue that runs training activities for this accelerator. */
+  trainingTaskQueue: string;
+}
+
+export interface TrainResult {
+  trainingRunId: string;
+  modelUri: string;
+  features: string[];
+  classes: [string, string];
+  backend: string;
+  finalLoss: number;
+}
+
+export interface ExportResult {
+  onnxUri: string;
+  onnxSha256: string;
+}
+
+export interface EvaluateInput {
+  trainingRunId: string;
+  modelUri: string;
+  onnxUri: string;
+}
+
+export interface EvaluationSummary {
+  accuracy: number;
+  rocAuc: number | null;
+  logLoss: number;
+  rows: number;
+  parityMaxAbsDiff: number;
+}
+
+export interface RegisterInput {
+  projectId: string;
+  modelName: string;
+  trainingRunId: string;
+  onnxUri: string;
+  onnxSha256: string;
+  minAccuracy: number;
+}
+
+export interface RegisterResult {
+  modelVersionId: string;
+  modelName: string;
+  version: number;
+  blessed: boolean;
+  reasons: string[];
+}
+
+export interface DeployInput {
+  projectId: string;
+  endpointName: string;
+  modelVersionId: string;
+  reason: string;
+}
+
+export interface DeployResult {
+  endpointId: string;
+  endpointName: string;
+  modelVersionId: string;
+}
+
+export interface PipelineInput extends TrainingRequest {
+  endpointName: string;
+  modelName: string;
+  minAccuracy: number;
+}
+
+export type PipelineStage = 'train' | 'export' | 'evaluate' | 'register' | 'deploy' | 'done' | 'rejected' | 'failed';
+
+export interface TrainingProgress {
+  epoch: number;
+  epochs: number;
+  loss: number;
+}
+
+export interface PipelineStatus {
+  stage: PipelineStage;
+  training: TrainingProgress | null;
+  trainingRunId: string | null;
+  evaluation: EvaluationSummary | null;
+  modelVersion: { id: string; name: string; version: number } | null;
+  endpoint: string;
+  error: string | null;
+}
+
+export interface PipelineResult {
+  stage: 'done' | 'rejected';
+  trainingRunId: string;
+  evaluation: EvaluationSummary;
+  modelVersion: RegisterResult;
+  deployment: DeployResult | null;
+}

@@ -1,0 +1,8 @@
+// The workflow bundle's entry point: every workflow the factory runs.
+export { ingestDataset } from './ingest';
+export { trainModel } from './train';
+export { exportModel } from './export';
+export { evaluateModel } from './evaluate';
+export { registerModel } from './register';
+export { deployModel } from './deploy';
+export { factoryPipeline } from './pipeline';

@@ -1,0 +1,88 @@
+import { executeChild, setHandler, workflowInfo } from '@temporalio/workflow';
+import {
+  pipelineStatusQuery,
+  trainingProgressSignal,
+  type PipelineInput,
+  type PipelineResult,
+  type PipelineStatus,
+} from './contracts';
+import { trainModel } from './train';
+import { exportModel } from './export';
+import { evaluateModel } from './evaluate';
+import { registerModel } from './register';
+import { deployModel } from './deploy';
+
+/** The factory line: train → export → evaluate → register → deploy, each stage a child workflow. */
+export async function factoryPipeline(input: PipelineInput): Promise<PipelineResult> {
+  const status: PipelineStatus = {
+    stage: 'train',
+    training: null,
+    trainingRunId: null,
+    evaluation: null,
+    modelVersion: null,
+    endpoint: input.endpointName,
+    error: null,
+  };
+  setHandler(pipelineStatusQuery, () => status);
+  setHandler(trainingProgressSignal, (progress) => {
+    status.training = progress;
+  });
+  const id = workflowInfo().workflowId;
+
+  try {
+    const trained = await executeChild(trainModel, { workflowId: `${id}/train`, args: [input] });
+    status.trainingRunId = trained.trainingRunId;
+
+    status.stage = 'export';
+    const exported = await executeChild(exportModel, {
+      workflowId: `${id}/export`,
+      args: [{ trainingRunId: trained.trainingRunId, modelUri: trained.modelUri }],
+    });
+
+    status.stage = 'evaluate';
+    const evaluation = await executeChild(evaluateModel, {
+      workflowId: `${id}/evaluate`,
+      args: [{ trainingRunId: trained.trainingRunId, modelUri: trained.modelUri, onnxUri: exported.onnxUri }],
+    });
+    status.evaluation = evaluation;
+
+    status.stage = 'register';
+    const modelVersion = await executeChild(registerModel, {
+      workflowId: `${id}/register`,
+      args: [
+        {
+          projectId: input.projectId,
+          modelName: input.modelName,
+          trainingRunId: trained.trainingRunId,
+          onnxUri: exported.onnxUri,
+          onnxSha256: exported.onnxSha256,
+          minAccuracy: input.minAccuracy,
+        },
+      ],
+    });
+    status.modelVersion = { id: modelVersion.modelVersionId, name: modelVersion.modelName, version: modelVersion.version };
+    if (!modelVersion.blessed) {
+      status.stage = 'rejected';
+      return { stage: 'rejected', trainingRunId: trained.trainingRunId, evaluation, modelVersion, deployment: null };
+    }
+
+    status.stage = 'deploy';
+    const deployment = await executeChild(deployModel, {
+      workflowId: `${id}/deploy`,
+      args: [
+        {
+          projectId: input.projectId,
+          endpointName: input.endpointName,
+          modelVersionId: modelVersion.modelVersionId,
+          reason: `pipeline ${id}: ${modelVersion.modelName} v${modelVersion.version} passed evaluation`,
+        },
+      ],
+    });
+    status.stage = 'done';
+    return { stage: 'done', trainingRunId: trained.trainingRunId, evaluation, modelVersion, deployment };
+  } catch (err) {
+    status.error = `${status.stage}: ${err instanceof Error ? err.message : String(err)}`;
+    status.stage = 'failed';
+    throw err;
+  }
+}

@@ -1,0 +1,11 @@
+import { proxyActivities } from '@temporalio/workflow';
+import type { Activities } from '../activities';
+import type { RegisterInput, RegisterResult } from './contracts';
+import { cpuActivityOptions } from './activity-options';
+
+const { registerModelVersion } = proxyActivities<Activities>(cpuActivityOptions);
+
+/** Registers a model version with its evaluation, lineage, model card and blessing decision. */
+export async function registerModel(input: RegisterInput): Promise<RegisterResult> {
+  return registerModelVersion(input);
+}
