@@ -1,0 +1,45 @@
+import { Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { requestId } from 'hono/request-id';
+import { UserError } from '../lib/user-error';
+import type { ApiDeps } from './deps';
+import type { ApiEnv } from './env';
+import { errorBody, errorHandler } from './middleware/errors';
+import { apiKeyAuth } from './middleware/api-key-auth';
+import { apiKeyRoutes } from './routes/api-keys';
+import { datasetRoutes } from './routes/datasets';
+import { endpointRoutes } from './routes/endpoints';
+import { pipelineRoutes } from './routes/pipelines';
+import { workflowRoutes } from './routes/workflows';
+
+/** JSON bodies (pipeline specs, prediction batches) stay small; CSV uploads have their own streaming limit. */
+export const MAX_JSON_BODY_BYTES = 2 * 1024 * 1024;
+
+export function createApp(deps: ApiDeps): Hono<ApiEnv> {
+  const app = new Hono<ApiEnv>();
+  app.use(requestId());
+  app.onError(errorHandler(deps.logger));
+  app.notFound((c) => c.json(errorBody(new UserError('route_not_found', `There is no route ${c.req.method} ${c.req.path}.`, 404)), 404));
+
+  app.get('/healthz', (c) => c.json({ status: 'ok' }));
+
+  app.use('/v1/*', apiKeyAuth({ db: deps.db }));
+  const jsonLimit = bodyLimit({
+    maxSize: MAX_JSON_BODY_BYTES,
+    onError: () => {
+      throw new UserError('payload_too_large', `The request body is larger than ${MAX_JSON_BODY_BYTES} bytes; send fewer records per request.`, 413, {
+        limitBytes: MAX_JSON_BODY_BYTES,
+      });
+    },
+  });
+  app.use('/v1/pipelines/*', jsonLimit);
+  app.use('/v1/endpoints/*', jsonLimit);
+  app.use('/v1/api-keys/*', jsonLimit);
+
+  app.route('/v1/datasets', datasetRoutes(deps));
+  app.route('/v1/pipelines', pipelineRoutes(deps));
+  app.route('/v1/workflows', workflowRoutes(deps));
+  app.route('/v1/endpoints', endpointRoutes(deps));
+  app.route('/v1/api-keys', apiKeyRoutes(deps));
+  return app;
+}

@@ -1,0 +1,12 @@
+import type { ApiKeyRole } from '../db/schema';
+
+export interface AuthContext {
+  projectId: string;
+  keyId: string;
+  role: ApiKeyRole;
+}
+
+/** Hono's typed context for every authenticated route. */
+export interface ApiEnv {
+  Variables: { auth: AuthContext };
+}

@@ -1,0 +1,35 @@
+import type { Context } from 'hono';
+import type { z } from 'zod';
+import { UserError } from '../lib/user-error';
+
+/** Reads and validates a JSON body; the error names the first field that is wrong and why. */
+export async function parseJsonBody<S extends z.ZodType>(c: Context, schema: S): Promise<z.infer<S>> {
+  let body: unknown;
+  try {
+    body = await c.req.json();
+  } catch {
+    throw new UserError('invalid_json', 'The request body is not valid JSON; send a JSON object with Content-Type: application/json.', 400);
+  }
+  const parsed = schema.safeParse(body);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const field = issue?.path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('').replace(/^\./, '') || '(body)';
+    throw new UserError('invalid_request', `${field}: ${issue?.message ?? 'is invalid'}.`, 422, { field });
+  }
+  return parsed.data;
+}
+
+/** Names of datasets, endpoints and models: safe in URLs, logs and workflow ids. */
+export const RESOURCE_NAME = /^[a-z0-9][a-z0-9._-]{0,62}$/;
+
+export function checkResourceName(kind: string, name: string): string {
+  if (!RESOURCE_NAME.test(name)) {
+    throw new UserError(
+      'invalid_name',
+      `The ${kind} name "${name.slice(0, 80)}" is not valid: use 1-63 lowercase letters, digits, '.', '_' or '-', starting with a letter or digit.`,
+      400,
+      { field: kind },
+    );
+  }
+  return name;
+}

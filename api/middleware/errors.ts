@@ -1,0 +1,22 @@
+import type { Context } from 'hono';
+import { HTTPException } from 'hono/http-exception';
+import type { Logger } from '../../lib/logger';
+import { UserError } from '../../lib/user-error';
+import { userErrorFromFailure } from '../temporal-errors';
+
+export function errorBody(err: UserError): { error: Record<string, unknown> } {
+  return { error: { code: err.code, message: err.message, ...err.details } };
+}
+
+/** One place turns every failure into a response: a user's mistake keeps its code, anything else is a 500. */
+export function errorHandler(logger: Logger) {
+  return (err: Error, c: Context): Response => {
+    const userError = err instanceof UserError ? err : userErrorFromFailure(err);
+    if (userError) return c.json(errorBody(userError), userError.status);
+    if (err instanceof HTTPException) {
+      return c.json({ error: { code: 'http_error', message: err.message || 'The request could not be handled.' } }, err.status);
+    }
+    logger.error({ err, method: c.req.method, path: c.req.path }, 'request failed');
+    return c.json({ error: { code: 'internal_error', message: 'Something went wrong on the server; it has been logged.' } }, 500);
+  };
+}

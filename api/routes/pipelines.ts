@@ -1,0 +1,88 @@
+import { randomUUID } from 'node:crypto';
+import { Hono } from 'hono';
+import { z } from 'zod';
+import { resolveTrainingColumns } from '../../activities/train/training-columns';
+import type { ModelSpec } from '../../ml/model-spec';
+import { factoryPipeline } from '../../workflows';
+import type { PipelineInput } from '../../workflows/contracts';
+import type { ApiDeps } from '../deps';
+import type { ApiEnv } from '../env';
+import { checkResourceName, parseJsonBody, RESOURCE_NAME } from '../json-body';
+import { requireRole } from '../middleware/api-key-auth';
+import { findDataset, findDatasetVersion } from './datasets';
+
+const name = z.string().regex(RESOURCE_NAME, "use lowercase letters, digits, '.', '_' or '-'");
+
+const modelSchema = z
+  .object({
+    type: z.enum(['logistic', 'mlp']),
+    epochs: z.number().int().min(1).max(1000).default(30),
+    learningRate: z.number().positive().max(10).default(0.05),
+    batchSize: z.number().int().min(1).max(65536).default(64),
+    hiddenUnits: z.array(z.number().int().min(1).max(4096)).max(8).optional(),
+    seed: z.number().int().min(0).max(2 ** 31 - 1).default(42),
+    testFraction: z.number().gt(0).lt(1).default(0.2),
+    accelerator: z.enum(['cpu', 'gpu']).default('cpu'),
+  })
+  .strict();
+
+const pipelineRequest = z
+  .object({
+    dataset: z.union([name, z.object({ name, version: z.union([z.number().int().positive(), z.literal('latest')]).default('latest') }).strict()]),
+    target: z.string().min(1),
+    features: z.array(z.string().min(1)).max(2000).optional(),
+    model: modelSchema,
+    endpoint: name,
+    registeredModel: name.optional(),
+    minAccuracy: z.number().min(0).max(1).default(0),
+  })
+  .strict();
+
+export function pipelineRoutes(deps: ApiDeps) {
+  const app = new Hono<ApiEnv>();
+
+  /** Checks the request against the dataset now, so a bad one fails here with a 4xx, then starts the pipeline. */
+  app.post('/', requireRole('operator'), async (c) => {
+    const body = await parseJsonBody(c, pipelineRequest);
+    const { projectId } = c.get('auth');
+    const datasetRef = typeof body.dataset === 'string' ? { name: body.dataset, version: 'latest' as const } : body.dataset;
+    const dataset = await findDataset(deps, projectId, checkResourceName('dataset', datasetRef.name));
+    const version = await findDatasetVersion(deps, dataset, datasetRef.version);
+    const features = resolveTrainingColumns(version.schema, body.target, body.features ?? []);
+
+    const { accelerator, hiddenUnits, ...hyper } = body.model;
+    const spec: ModelSpec = { ...hyper, hiddenUnits: body.model.type === 'mlp' ? (hiddenUnits ?? [16]) : [] };
+    const input: PipelineInput = {
+      projectId,
+      datasetVersionId: version.id,
+      target: body.target,
+      features,
+      spec,
+      accelerator,
+      trainingTaskQueue: accelerator === 'gpu' ? deps.taskQueues.gpu : deps.taskQueues.cpu,
+      endpointName: body.endpoint,
+      modelName: body.registeredModel ?? body.endpoint,
+      minAccuracy: body.minAccuracy,
+    };
+    const workflowId = `pipeline-${body.endpoint}-${randomUUID().slice(0, 8)}`;
+    const handle = await deps.temporal.workflow.start(factoryPipeline, {
+      taskQueue: deps.taskQueues.cpu,
+      workflowId,
+      memo: { projectId },
+      args: [input],
+    });
+    return c.json(
+      {
+        workflowId,
+        runId: handle.firstExecutionRunId,
+        status: `/v1/workflows/${encodeURIComponent(workflowId)}`,
+        dataset: { name: dataset.name, version: version.version },
+        features,
+        ...(deps.temporalUiUrl && { temporalUi: `${deps.temporalUiUrl}/namespaces/${deps.temporalNamespace}/workflows/${encodeURIComponent(workflowId)}` }),
+      },
+      202,
+    );
+  });
+
+  return app;
+}

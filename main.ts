@@ -1,0 +1,82 @@
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import { ConfigError, loadConfig } from './config/env';
+import { openDatabase } from './db/client';
+import { createLogger } from './lib/logger';
+import { bootstrapProject } from './runtime/bootstrap';
+import { startFactory } from './runtime/factory';
+import { installTemporalLogger } from './runtime/temporal-logger';
+import { findOrBuildTemporalCli } from './temporal/cli';
+import { startDevServer, type DevServer } from './temporal/dev-server';
+import { CPU_TASK_QUEUE, GPU_TASK_QUEUE } from './workflows/contracts';
+
+/**
+ * `npm start`: the whole factory in one process: API, factory-cpu and factory-gpu workers, and, when
+ * nothing is configured, PGlite under FACTORY_HOME and a local Temporal dev server with its Web UI.
+ */
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const logger = createLogger(config.logLevel);
+  installTemporalLogger(logger);
+  await mkdir(config.home, { recursive: true });
+
+  const database = await openDatabase(config.databaseUrl ? { url: config.databaseUrl } : { pgliteDir: path.join(config.home, 'pglite') });
+  await database.migrate();
+  const { generatedAdminKey } = await bootstrapProject(database.db, { adminKey: config.adminKey });
+
+  let devServer: DevServer | undefined;
+  let temporalAddress = config.temporalAddress;
+  let temporalUiUrl: string | undefined;
+  if (!temporalAddress) {
+    const cliPath = await findOrBuildTemporalCli(config.temporalCliPath, (line) => logger.info(line));
+    devServer = await startDevServer({
+      cliPath,
+      namespace: config.temporalNamespace,
+      port: 7233,
+      uiPort: config.temporalUiPort,
+      dbFile: path.join(config.home, 'temporal.sqlite'),
+    });
+    temporalAddress = devServer.address;
+    temporalUiUrl = devServer.uiUrl;
+  }
+
+  const factory = await startFactory({
+    db: database.db,
+    artifactRoot: config.artifactRoot,
+    temporalAddress,
+    namespace: config.temporalNamespace,
+    taskQueues: { cpu: CPU_TASK_QUEUE, gpu: GPU_TASK_QUEUE },
+    logger,
+    parts: { api: true, cpuWorker: true, gpuWorker: true },
+    port: config.port,
+    maxUploadBytes: config.maxUploadBytes,
+    temporalUiUrl,
+  });
+
+  logger.info(
+    { api: `http://127.0.0.1:${config.port}`, temporal: temporalAddress, temporalUi: temporalUiUrl ?? null, database: database.kind, home: config.home },
+    'AI Factory is running',
+  );
+  if (generatedAdminKey) {
+    // Printed once, to the terminal only: the database keeps just its hash.
+    process.stdout.write(`\nAdmin API key (shown once, keep it safe):\n\n  ${generatedAdminKey}\n\nexport FACTORY_KEY=${generatedAdminKey}\n\n`);
+  }
+
+  let stopping = false;
+  const shutdown = async (signal: string): Promise<void> => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'shutting down');
+    await factory.stop();
+    await devServer?.stop();
+    await database.close();
+    process.exit(0);
+  };
+  process.once('SIGINT', () => void shutdown('SIGINT'));
+  process.once('SIGTERM', () => void shutdown('SIGTERM'));
+}
+
+main().catch((err: unknown) => {
+  console.error(err instanceof ConfigError ? err.message : err);
+  process.exit(1);
+});

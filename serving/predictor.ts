@@ -1,0 +1,90 @@
+import { performance } from 'node:perf_hooks';
+import { and, eq } from 'drizzle-orm';
+import type { InferenceSession } from 'onnxruntime-node';
+import type { ArtifactStore } from '../artifacts/store';
+import type { Db } from '../db/client';
+import { endpoints, models, modelVersions, predictions } from '../db/schema';
+import { newId } from '../lib/ids';
+import { UserError } from '../lib/user-error';
+import { loadOnnxSession, runOnnxModel } from './onnx-session';
+import { recordsToMatrix } from './validate-records';
+
+export interface Prediction {
+  id: string;
+  label: string | number;
+  probability: number;
+}
+
+export interface PredictResponse {
+  endpoint: string;
+  modelVersion: { id: string; model: string; version: number };
+  predictions: Prediction[];
+}
+
+const MAX_CACHED_SESSIONS = 16;
+
+/** Serves endpoints with onnxruntime-node; every answered prediction is logged before it is returned. */
+export class Predictor {
+  private readonly sessions = new Map<string, Promise<InferenceSession>>();
+
+  constructor(
+    private readonly db: Db,
+    private readonly artifacts: ArtifactStore,
+  ) {}
+
+  async predict(projectId: string, endpointName: string, records: Record<string, unknown>[]): Promise<PredictResponse> {
+    const [row] = await this.db
+      .select({ endpoint: endpoints, version: modelVersions, modelName: models.name })
+      .from(endpoints)
+      .leftJoin(modelVersions, eq(modelVersions.id, endpoints.stableVersionId))
+      .leftJoin(models, eq(models.id, modelVersions.modelId))
+      .where(and(eq(endpoints.projectId, projectId), eq(endpoints.name, endpointName)));
+    if (!row) {
+      throw new UserError('endpoint_not_found', `There is no endpoint named "${endpointName.slice(0, 80)}"; a pipeline creates it when it deploys a model.`, 404, {
+        field: 'endpoint',
+      });
+    }
+    const { endpoint, version } = row;
+    if (!version) throw new UserError('endpoint_not_ready', `Endpoint "${endpointName}" has no model deployed yet.`, 409);
+
+    const features = version.inputSchema.features;
+    const x = recordsToMatrix(records, features);
+    const started = performance.now();
+    const session = await this.session(version.id, version.onnxUri);
+    const probabilities = await runOnnxModel(session, x, records.length, features.length);
+    const latencyMs = performance.now() - started;
+
+    const { classes, labelType } = version.outputSchema;
+    const results: Prediction[] = records.map((_, i) => {
+      const probability = probabilities[i] as number;
+      const label = classes[probability >= 0.5 ? 1 : 0];
+      return { id: newId('pred'), label: labelType === 'number' ? Number(label) : label, probability };
+    });
+    await this.db.insert(predictions).values(
+      results.map((p, i) => ({
+        id: p.id,
+        endpointId: endpoint.id,
+        modelVersionId: version.id,
+        inputs: Object.fromEntries(features.map((f) => [f, records[i]?.[f]])),
+        outputs: { label: p.label, probability: p.probability },
+        latencyMs: latencyMs / results.length,
+      })),
+    );
+    return { endpoint: endpoint.name, modelVersion: { id: version.id, model: row.modelName ?? '', version: version.version }, predictions: results };
+  }
+
+  private session(modelVersionId: string, onnxUri: string): Promise<InferenceSession> {
+    let session = this.sessions.get(modelVersionId);
+    if (!session) {
+      session = this.artifacts.get(onnxUri).then(loadOnnxSession);
+      // A failed load is not cached, so the next request tries again.
+      session.catch(() => this.sessions.delete(modelVersionId));
+      this.sessions.set(modelVersionId, session);
+      if (this.sessions.size > MAX_CACHED_SESSIONS) {
+        const oldest = this.sessions.keys().next().value;
+        if (oldest !== undefined) this.sessions.delete(oldest);
+      }
+    }
+    return session;
+  }
+}

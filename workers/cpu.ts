@@ -1,0 +1,3 @@
+import { runStandalone } from '../runtime/standalone';
+
+runStandalone('worker-cpu', { cpuWorker: true });

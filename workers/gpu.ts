@@ -1,0 +1,3 @@
+import { runStandalone } from '../runtime/standalone';
+
+runStandalone('worker-gpu', { gpuWorker: true });
