@@ -1,0 +1,43 @@
+import { createHash } from 'node:crypto';
+import { mkdtemp, readdir } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { Readable } from 'node:stream';
+import { describe, expect, it } from 'vitest';
+import { ArtifactStore } from '../../artifacts/store';
+import { UserError } from '../../lib/user-error';
+
+async function newStore(): Promise<ArtifactStore> {
+  return new ArtifactStore(await mkdtemp(path.join(os.tmpdir(), 'artifacts-')));
+}
+
+describe('ArtifactStore', () => {
+  it('names artifacts by the sha256 of their bytes', async () => {
+    const store = await newStore();
+    const stored = await store.put('hello');
+    expect(stored.sha256).toBe(createHash('sha256').update('hello').digest('hex'));
+    expect(stored.uri).toBe(`artifact://sha256/${stored.sha256}`);
+    expect((await store.get(stored.uri)).toString()).toBe('hello');
+    expect(await store.put('hello')).toEqual(stored);
+  });
+
+  it('streams uploads and gives the same name as put', async () => {
+    const store = await newStore();
+    const streamed = await store.putStream(Readable.from([Buffer.from('a,b\n'), Buffer.from('1,2\n')]), { maxBytes: 100 });
+    expect(streamed).toEqual(await store.put('a,b\n1,2\n'));
+  });
+
+  it('rejects an upload over the limit and keeps nothing of it', async () => {
+    const store = await newStore();
+    const error = await store.putStream(Readable.from([Buffer.alloc(60), Buffer.alloc(60)]), { maxBytes: 100 }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(UserError);
+    expect((error as UserError).code).toBe('payload_too_large');
+    expect(await readdir(path.join(store.root, 'tmp'))).toEqual([]);
+  });
+
+  it('accepts only its own URIs, so no user string becomes a path', async () => {
+    const store = await newStore();
+    await expect(store.get('artifact://sha256/../../etc/passwd')).rejects.toThrow(/Not an artifact URI/);
+    await expect(store.get('/etc/passwd')).rejects.toThrow(/Not an artifact URI/);
+  });
+});

@@ -1,0 +1,22 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
+import { Worker } from '@temporalio/worker';
+import { describe, expect, inject, it } from 'vitest';
+import { HISTORIES_DIR } from '../support/record-history';
+
+/** Today's workflow code must replay every recorded history: a change that alters commands needs `patched()`. */
+describe('recorded histories replay with the current workflow code', () => {
+  const files = readdirSync(HISTORIES_DIR).filter((f) => f.endsWith('.json'));
+
+  it('include a factoryPipeline run and each of its stages', () => {
+    expect(files).toEqual(expect.arrayContaining(['factory-pipeline.json', 'train-model.json', 'export-model.json', 'evaluate-model.json', 'register-model.json', 'deploy-model.json', 'ingest-dataset.json']));
+  });
+
+  for (const file of files) {
+    it(`replays ${file}`, async () => {
+      const { workflowId, history } = JSON.parse(readFileSync(path.join(HISTORIES_DIR, file), 'utf8')) as { workflowId: string; history: unknown };
+      await Worker.runReplayHistory({ workflowBundle: { codePath: inject('workflowBundlePath') } }, historyFromJSON(history), workflowId);
+    });
+  }
+});
