@@ -18,6 +18,8 @@ import { binaryClasses, resolveTrainingColumns } from './training-columns';
 /** What a training attempt heartbeats: a retry resumes after the last checkpointed epoch. */
 export interface TrainingHeartbeat {
   epoch: number;
+  epochs: number;
+  loss: number;
   checkpointUri: string;
 }
 
@@ -88,7 +90,7 @@ export function createTrainActivities(deps: ActivityDeps) {
           onEpoch: async (progress, checkpoint) => {
             if (ctx.cancellationSignal.aborted) throw new CancelledFailure('training cancelled');
             const stored = await deps.artifacts.putJson(await checkpoint());
-            ctx.heartbeat({ epoch: progress.epoch, checkpointUri: stored.uri } satisfies TrainingHeartbeat);
+            ctx.heartbeat({ ...progress, checkpointUri: stored.uri } satisfies TrainingHeartbeat);
             const [current] = await deps.db.select({ epochMetrics: trainingRuns.epochMetrics }).from(trainingRuns).where(eq(trainingRuns.id, run.id));
             const epochMetrics = [...(current?.epochMetrics ?? []).filter((m) => m.epoch < progress.epoch), { epoch: progress.epoch, loss: progress.loss, attempt: ctx.info.attempt }];
             await deps.db.update(trainingRuns).set({ epochMetrics, checkpointUri: stored.uri }).where(eq(trainingRuns.id, run.id));
