@@ -17,15 +17,13 @@ export function createDeployActivities(deps: ActivityDeps) {
         const [version] = await tx.select().from(modelVersions).where(eq(modelVersions.id, input.modelVersionId));
         if (!version) throw new UserError('model_version_not_found', `Model version ${input.modelVersionId} does not exist.`, 404);
 
-        await tx
+        // The row as it was before this deployment (DO UPDATE is a no-op that makes RETURNING work on conflict).
+        const [endpoint] = await tx
           .insert(endpoints)
           .values({ id: newId('ep'), projectId: input.projectId, name: input.endpointName, status: 'live' })
-          .onConflictDoNothing();
-        const [endpoint] = await tx
-          .select()
-          .from(endpoints)
-          .where(and(eq(endpoints.projectId, input.projectId), eq(endpoints.name, input.endpointName)));
-        if (!endpoint) throw new Error(`endpoint ${input.endpointName} vanished during deployment`);
+          .onConflictDoUpdate({ target: [endpoints.projectId, endpoints.name], set: { name: input.endpointName } })
+          .returning();
+        if (!endpoint) throw new Error(`endpoint ${input.endpointName} was not written`);
         const result = { endpointId: endpoint.id, endpointName: endpoint.name, modelVersionId: version.id };
 
         const [done] = await tx.select().from(endpointEvents).where(eq(endpointEvents.idempotencyKey, input.idempotencyKey));

@@ -43,15 +43,13 @@ export function createIngestActivities(deps: ActivityDeps) {
       const profile = await deps.artifacts.getJson<DatasetProfile>(input.profile.profileUri);
       const { runId } = callingWorkflow();
       return deps.db.transaction(async (tx) => {
-        await tx
+        // Insert-or-fetch in one statement: DO UPDATE (a no-op) makes RETURNING give the existing row too.
+        const [dataset] = await tx
           .insert(datasets)
           .values({ id: newId('ds'), projectId: input.projectId, name: input.datasetName })
-          .onConflictDoNothing();
-        const [dataset] = await tx
-          .select()
-          .from(datasets)
-          .where(and(eq(datasets.projectId, input.projectId), eq(datasets.name, input.datasetName)));
-        if (!dataset) throw new Error(`dataset ${input.datasetName} vanished during ingest`);
+          .onConflictDoUpdate({ target: [datasets.projectId, datasets.name], set: { name: input.datasetName } })
+          .returning();
+        if (!dataset) throw new Error(`dataset ${input.datasetName} was not written`);
 
         const [existing] = await tx
           .select()

@@ -17,12 +17,12 @@ export function createRegistryActivities(deps: ActivityDeps) {
         if (!run?.evaluation) {
           throw new UserError('training_run_not_evaluated', `Training run ${input.trainingRunId} has no evaluation to register.`, 409);
         }
-        await tx.insert(models).values({ id: newId('mdl'), projectId: input.projectId, name: input.modelName }).onConflictDoNothing();
         const [model] = await tx
-          .select()
-          .from(models)
-          .where(and(eq(models.projectId, input.projectId), eq(models.name, input.modelName)));
-        if (!model) throw new Error(`model ${input.modelName} vanished during registration`);
+          .insert(models)
+          .values({ id: newId('mdl'), projectId: input.projectId, name: input.modelName })
+          .onConflictDoUpdate({ target: [models.projectId, models.name], set: { name: input.modelName } })
+          .returning();
+        if (!model) throw new Error(`model ${input.modelName} was not written`);
 
         const [existing] = await tx
           .select()
