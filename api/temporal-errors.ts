@@ -2,6 +2,8 @@ import { ApplicationFailure } from '@temporalio/common';
 import { UserError, type UserErrorStatus } from '../lib/user-error';
 import { FailureType, type UserFailureDetails } from '../workflows/contracts';
 
+export { rootCauseMessage } from '../workflows/contracts';
+
 const USER_FAILURE_TYPES = new Set<string>([FailureType.InvalidInput, FailureType.NotFound]);
 
 /** Finds a user-caused failure anywhere in a workflow failure's cause chain and turns it back into a UserError. */
@@ -13,11 +15,4 @@ export function userErrorFromFailure(err: unknown): UserError | undefined {
     }
   }
   return undefined;
-}
-
-/** The deepest message in a failure chain: what actually went wrong, not "child workflow failed". */
-export function rootCauseMessage(err: unknown): string {
-  let message = err instanceof Error ? err.message : String(err);
-  for (let e: unknown = err, depth = 0; e instanceof Error && depth < 10; e = e.cause, depth++) message = e.message;
-  return message;
 }

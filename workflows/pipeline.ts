@@ -1,6 +1,7 @@
 import { executeChild, setHandler, workflowInfo } from '@temporalio/workflow';
 import {
   pipelineStatusQuery,
+  rootCauseMessage,
   trainingProgressSignal,
   type PipelineInput,
   type PipelineResult,
@@ -81,7 +82,7 @@ export async function factoryPipeline(input: PipelineInput): Promise<PipelineRes
     status.stage = 'done';
     return { stage: 'done', trainingRunId: trained.trainingRunId, evaluation, modelVersion, deployment };
   } catch (err) {
-    status.error = `${status.stage}: ${err instanceof Error ? err.message : String(err)}`;
+    status.error = `${status.stage}: ${rootCauseMessage(err)}`;
     status.stage = 'failed';
     throw err;
   }

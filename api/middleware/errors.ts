@@ -16,7 +16,11 @@ export function errorHandler(logger: Logger) {
     if (err instanceof HTTPException) {
       return c.json({ error: { code: 'http_error', message: err.message || 'The request could not be handled.' } }, err.status);
     }
-    logger.error({ err, method: c.req.method, path: c.req.path }, 'request failed');
-    return c.json({ error: { code: 'internal_error', message: 'Something went wrong on the server; it has been logged.' } }, 500);
+    const requestId = c.get('requestId') as string | undefined;
+    logger.error({ err, requestId, method: c.req.method, path: c.req.path }, 'request failed');
+    return c.json(
+      { error: { code: 'internal_error', message: `Something went wrong on the server; it has been logged under request id ${requestId ?? 'unknown'}.`, requestId } },
+      500,
+    );
   };
 }

@@ -139,6 +139,7 @@ describe('bad input gets a clear 4xx and leaves nothing behind', () => {
       const final = await waitForWorkflow(t, workflowId);
       expect(final.status).toBe('FAILED');
       expect(final.error).toMatchObject({ code: 'target_not_binary', column: 'label' });
+      expect(final.progress).toMatchObject({ stage: 'failed', error: expect.stringMatching(/^train: The target column "label" must hold exactly two classes/) as unknown });
     });
   });
 

@@ -107,7 +107,7 @@ export async function waitForWorkflow(t: TestFactory, workflowId: string, onStat
 export interface WorkflowStatusBody {
   status: string;
   type: string;
-  progress?: { stage: string; training: { epoch: number; epochs: number; loss: number } | null };
+  progress?: { stage: string; error: string | null; training: { epoch: number; epochs: number; loss: number } | null };
   result?: Record<string, unknown>;
   error?: { code: string; message: string };
 }

@@ -18,3 +18,10 @@ export interface UserFailureDetails {
   status: number;
   details: Record<string, string | number>;
 }
+
+/** The deepest message in a failure chain: what actually went wrong, not "child workflow failed". */
+export function rootCauseMessage(err: unknown): string {
+  let message = err instanceof Error ? err.message : String(err);
+  for (let e: unknown = err, depth = 0; e instanceof Error && depth < 10; e = e.cause, depth++) message = e.message;
+  return message;
+}
