@@ -23,7 +23,7 @@ export default tseslint.config(
       'no-restricted-imports': ['error', {
         patterns: [
           { group: ['node:*', 'fs', 'path', 'os', 'crypto', 'child_process', 'http', 'https', 'net', 'stream', 'worker_threads'], message: 'Workflows must stay deterministic: no Node built-ins.' },
-          { group: ['**/activities/**', '**/db/**', '**/api/**', '**/ml/**', '@temporalio/worker', '@temporalio/client', '@temporalio/activity'], allowTypeImports: true, message: 'Workflows import activities and other side-effecting code as types only.' },
+          { group: ['**/activities', '**/activities/**', '**/db', '**/db/**', '**/api', '**/api/**', '**/ml', '**/ml/**', '@temporalio/worker', '@temporalio/client', '@temporalio/activity'], allowTypeImports: true, message: 'Workflows import activities and other side-effecting code as types only.' },
         ],
       }],
     },
