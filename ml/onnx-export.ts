@@ -3,7 +3,7 @@ import type { TrainedModel } from './trained-model';
 
 const FLOAT = onnx.TensorProto.DataType.FLOAT;
 const OPSET = 13;
-const IR_VERSION = 7;
+const IR_VERSION = 8;
 
 function floatTensor(name: string, dims: number[], values: number[]): onnx.ITensorProto {
   const raw = Buffer.alloc(values.length * 4);

@@ -19,17 +19,26 @@ export function initTfBackend(opts: { preferGpu: boolean }): Promise<TfBackendCh
 }
 
 async function choose(preferGpu: boolean): Promise<TfBackendChoice> {
-  if (preferGpu && loads('@tensorflow/tfjs-node-gpu') && (await tf.setBackend('tensorflow'))) {
+  if (preferGpu && loads('@tensorflow/tfjs-node-gpu') && (await activates('tensorflow'))) {
     return { backend: tf.getBackend(), binding: 'tfjs-node-gpu' };
   }
-  if (loads('@tensorflow/tfjs-node') && (await tf.setBackend('tensorflow'))) {
+  if (loads('@tensorflow/tfjs-node') && (await activates('tensorflow'))) {
     return { backend: tf.getBackend(), binding: 'tfjs-node' };
   }
-  if (loads('@tensorflow/tfjs-backend-wasm') && (await tf.setBackend('wasm').catch(() => false))) {
+  if (loads('@tensorflow/tfjs-backend-wasm') && (await activates('wasm'))) {
     return { backend: tf.getBackend(), binding: 'wasm' };
   }
   await tf.setBackend('cpu');
   return { backend: tf.getBackend(), binding: 'cpu' };
+}
+
+/** False instead of a throw: a binding built against another tfjs-core copy registers on an engine we don't use. */
+async function activates(backendName: string): Promise<boolean> {
+  try {
+    return await tf.setBackend(backendName);
+  } catch {
+    return false;
+  }
 }
 
 /** Optional native bindings: absent on most machines, so a failed require is the normal case. */

@@ -19,7 +19,15 @@ export function buildTfModel(spec: ModelSpec, inputSize: number): tf.Sequential 
       }),
     );
   });
-  model.compile({ optimizer: tf.train.adam(spec.learningRate), loss: 'binaryCrossentropy' });
+  const optimizer = tf.train.adam(spec.learningRate);
+  model.compile({ optimizer, loss: 'binaryCrossentropy' });
+  // tfjs-layers frees only optimizers it made from a name; without this every disposed model leaks its Adam moments.
+  const disposeLayers = model.dispose.bind(model);
+  model.dispose = () => {
+    const result = disposeLayers();
+    if (result.refCountAfterDispose === 0) optimizer.dispose();
+    return result;
+  };
   return model;
 }
 

@@ -66,6 +66,10 @@ async function capture(model: tf.Sequential, epoch: number, history: EpochLoss[]
   const weights = model.getWeights().map((w) => Array.from(w.dataSync()));
   const optimizerWeights = await model.optimizer.getWeights();
   const optimizer = optimizerWeights.map(({ name, tensor }) => ({ name, shape: tensor.shape, values: Array.from(tensor.dataSync()) }));
+  // The moments are the optimizer's live variables, but the iteration count is a fresh scalar we own.
+  optimizerWeights.forEach(({ tensor }) => {
+    if (!(tensor instanceof tf.Variable)) tensor.dispose();
+  });
   return { epoch, weights, optimizer, history: [...history] };
 }
 
@@ -77,5 +81,9 @@ async function restore(model: tf.Sequential, checkpoint: TrainingCheckpoint): Pr
   const weights = current.map((w, i) => tf.tensor(checkpoint.weights[i] as number[], w.shape));
   model.setWeights(weights);
   weights.forEach((w) => w.dispose());
-  await model.optimizer.setWeights(checkpoint.optimizer.map(({ name, shape, values }) => ({ name, tensor: tf.tensor(values, shape) })));
+  if (checkpoint.optimizer.length === 0) return;
+  const optimizerWeights = checkpoint.optimizer.map(({ name, shape, values }) => ({ name, tensor: tf.tensor(values, shape) }));
+  await model.optimizer.setWeights(optimizerWeights);
+  // setWeights wraps each tensor in a new variable sharing its data, so our handles can go.
+  optimizerWeights.forEach(({ tensor }) => tensor.dispose());
 }

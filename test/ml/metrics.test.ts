@@ -14,6 +14,8 @@ describe('binary metrics', () => {
     expect(rocAuc([1, 1, 0, 0], [0.1, 0.2, 0.8, 0.9])).toBe(0);
     // Pairs (pos, neg): (0.5,0.5) tie → ½, (0.5,0.1) → 1, (0.9,0.5) → 1, (0.9,0.1) → 1 → 3.5 / 4.
     expect(rocAuc([1, 0, 1, 0], [0.5, 0.5, 0.9, 0.1])).toBe(0.875);
+    // All scores tied: every pair counts ½.
+    expect(rocAuc(Float32Array.from([1, 0, 1, 0]), [0.5, 0.5, 0.5, 0.5])).toBe(0.5);
     expect(rocAuc([1, 1], [0.2, 0.3])).toBeNull();
   });
   it('confusion counts add up', () => {

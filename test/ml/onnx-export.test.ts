@@ -33,7 +33,7 @@ describe('ONNX export', () => {
     const bytes = exportOnnx(tm);
     expect(Buffer.from(exportOnnx(tm)).equals(Buffer.from(bytes))).toBe(true);
 
-    const session = await InferenceSession.create(bytes);
+    const session = await InferenceSession.create(Buffer.from(bytes));
     expect(session.inputNames).toEqual(['features']);
     expect(session.outputNames).toEqual(['probability']);
 
@@ -54,5 +54,8 @@ describe('ONNX export', () => {
     const decoded = onnx.ModelProto.decode(exportOnnx(tm));
     const meta: Record<string, string> = Object.fromEntries(decoded.metadataProps.map((p): [string, string] => [p.key ?? '', p.value ?? '']));
     expect(meta).toEqual({ features: '["a","b","c"]', classes: '["no","yes"]', family: 'logistic' });
+    expect(Number(decoded.irVersion)).toBe(8);
+    expect(decoded.opsetImport.map((o) => [o.domain, Number(o.version)])).toEqual([['', 13]]);
+    expect(decoded.producerName).toBe('ai-factory');
   });
 });

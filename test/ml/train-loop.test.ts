@@ -21,6 +21,7 @@ describe('trainEpochs', () => {
   const x = applyStandardisation(raw, 400, s);
 
   it('resumed from a JSON checkpoint, ends with the same weights as an uninterrupted run', async () => {
+    const tensorsBefore = tf.memory().numTensors;
     const straight = buildTfModel(spec, 3);
     await trainEpochs({ model: straight, x, y, n: 400, inputSize: 3, spec, onEpoch: () => Promise.resolve() });
 
@@ -60,9 +61,12 @@ describe('trainEpochs', () => {
     const maxDiff = Math.max(...a.map((v, i) => Math.abs(v - (b[i] as number))));
     expect(maxDiff).toBeLessThanOrEqual(1e-5);
     [straight, first, resumed].forEach((m) => m.dispose());
+    // Disposing a model frees its Adam moments too, and a restore leaves nothing behind.
+    expect(tf.memory().numTensors).toBe(tensorsBefore);
   });
 
-  it('learns a separable signal and leaks no tensors across epochs', async () => {
+  it('learns a separable signal and leaks no tensors across epochs, checkpoints included', async () => {
+    const tensorsBefore = tf.memory().numTensors;
     const model = buildTfModel({ ...spec, type: 'logistic', hiddenUnits: [], epochs: 30, learningRate: 0.1 }, 3);
     const counts: number[] = [];
     await trainEpochs({
@@ -72,9 +76,9 @@ describe('trainEpochs', () => {
       n: 300,
       inputSize: 3,
       spec: { ...spec, type: 'logistic', epochs: 30, learningRate: 0.1 },
-      onEpoch: () => {
+      onEpoch: async (_p, checkpoint) => {
+        await checkpoint();
         counts.push(tf.memory().numTensors);
-        return Promise.resolve();
       },
     });
     expect(counts.at(-1)).toBe(counts[1]);
@@ -82,5 +86,6 @@ describe('trainEpochs', () => {
     const p = predictProbabilities(trained, raw.subarray(300 * 3), 100);
     expect(accuracy(y.subarray(300), p)).toBeGreaterThanOrEqual(0.9);
     model.dispose();
+    expect(tf.memory().numTensors).toBe(tensorsBefore);
   });
 });
