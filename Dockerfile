@@ -1,8 +1,8 @@
 # AI Factory: one image for every role; the command picks the role.
 #   node dist/db/migrate.js     one-shot: apply SQL migrations, then exit
-#   node dist/api/server.js     Hono API on $PORT (default command)
-#   node dist/workers/cpu.js    Temporal worker, task queue factory-cpu
-#   node dist/workers/gpu.js    Temporal worker, task queue factory-gpu
+#   node dist/factory/api-server.js     Hono API on $PORT (default command)
+#   node dist/factory/worker-cpu.js    Temporal worker, task queue factory-cpu
+#   node dist/factory/worker-gpu.js    Temporal worker, task queue factory-gpu
 #
 # Build args:
 #   TFJS_GPU=true        install @tensorflow/tfjs-node-gpu (libtensorflow 2.9.1, linux/amd64 only).
@@ -76,7 +76,7 @@ COPY --from=build /app/dist ./dist
 COPY --from=build /app/db/migrations ./dist/db/migrations
 COPY --from=build /app/db/migrations ./db/migrations
 
-# Recorded as the code version of every training run (runtime/code-version.ts); the image has no
+# Recorded as the code version of every training run (platform/code-version.ts); the image has no
 # .git. Pass e.g. --build-arg FACTORY_GIT_SHA=$(git rev-parse --short=12 HEAD). Last, so a new
 # commit does not invalidate the layers above.
 ARG FACTORY_GIT_SHA=
@@ -84,4 +84,4 @@ ENV FACTORY_GIT_SHA=${FACTORY_GIT_SHA}
 
 USER factory
 EXPOSE 3000
-CMD ["node", "dist/api/server.js"]
+CMD ["node", "dist/factory/api-server.js"]

@@ -1,13 +1,13 @@
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import { ConfigError, loadConfig } from './config/env';
+import { ConfigError, loadConfig } from './platform/config';
 import { openDatabase } from './db/client';
-import { createLogger } from './lib/logger';
-import { bootstrapProject } from './runtime/bootstrap';
-import { startFactory } from './runtime/factory';
-import { installTemporalLogger } from './runtime/temporal-logger';
-import { findOrBuildTemporalCli } from './temporal/cli';
-import { startDevServer, type DevServer } from './temporal/dev-server';
+import { createLogger } from './platform/logger';
+import { bootstrapProject } from './db/queries/projects';
+import { startFactory } from './factory/start-factory';
+import { installTemporalLogger } from './platform/temporal-logger';
+import { findOrBuildTemporalCli } from './platform/temporal-cli';
+import { startDevServer, type DevServer } from './platform/temporal-dev-server';
 import { CPU_TASK_QUEUE, GPU_TASK_QUEUE } from './workflows/contracts';
 
 /**

@@ -1,12 +1,10 @@
 import type { ArtifactStore } from '../artifacts/store';
 import type { Db } from '../db/client';
-import type { Logger } from '../lib/logger';
 import type { TrainingProgress } from '../workflows/contracts';
 
 export interface ActivityDeps {
   db: Db;
   artifacts: ArtifactStore;
-  logger: Logger;
   /** Best-effort live progress to a running workflow (a signal); failures are logged, not thrown. */
   reportProgress: (workflowId: string, progress: TrainingProgress) => Promise<void>;
   /** Try the GPU binding first (the factory-gpu worker). */

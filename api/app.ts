@@ -1,7 +1,7 @@
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { requestId } from 'hono/request-id';
-import { UserError } from '../lib/user-error';
+import { UserError } from '../platform/user-error';
 import type { ApiDeps } from './deps';
 import type { ApiEnv } from './env';
 import { errorBody, errorHandler } from './middleware/errors';

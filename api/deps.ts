@@ -1,9 +1,9 @@
 import type { Client } from '@temporalio/client';
 import type { ArtifactStore } from '../artifacts/store';
 import type { Db } from '../db/client';
-import type { Logger } from '../lib/logger';
+import type { Logger } from '../platform/logger';
 import type { Predictor } from '../serving/predictor';
-import type { TaskQueues } from '../workers/create-workers';
+import type { TaskQueues } from '../workflows/contracts';
 
 export interface ApiDeps {
   db: Db;

@@ -1,6 +1,6 @@
 import type { Context } from 'hono';
 import type { z } from 'zod';
-import { UserError } from '../lib/user-error';
+import { UserError } from '../platform/user-error';
 
 /** Reads and validates a JSON body; the error names the first field that is wrong and why. */
 export async function parseJsonBody<S extends z.ZodType>(c: Context, schema: S): Promise<z.infer<S>> {

@@ -1,5 +1,5 @@
 import { ApplicationFailure } from '@temporalio/common';
-import { UserError, type UserErrorStatus } from '../lib/user-error';
+import { UserError, type UserErrorStatus } from '../platform/user-error';
 import { FailureType, type UserFailureDetails } from '../workflows/contracts';
 
 export { rootCauseMessage } from '../workflows/contracts';

@@ -4,7 +4,7 @@ import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { UserError } from '../lib/user-error';
+import { UserError } from '../platform/user-error';
 
 export interface StoredArtifact {
   /** `artifact://sha256/<hex>`: location-independent, so the same bytes have one name everywhere. */
@@ -89,10 +89,6 @@ export class ArtifactStore {
 
   openStream(uri: string): Readable {
     return createReadStream(this.pathFor(parseUri(uri)));
-  }
-
-  async has(uri: string): Promise<boolean> {
-    return exists(this.pathFor(parseUri(uri)));
   }
 
   private pathFor(sha256: string): string {

@@ -1,8 +1,8 @@
 import { performance } from 'node:perf_hooks';
 import { Readable } from 'node:stream';
 import seedrandom from 'seedrandom';
-import { readCsvDataset } from '../activities/ingest/read-csv';
-import type { ModelSpec } from '../ml/model-spec';
+import { readCsvDataset } from '../data/read-csv';
+import type { ModelSpec } from '../domain/model';
 import { exportOnnx } from '../ml/onnx-export';
 import { applyStandardisation, computeStandardisation } from '../ml/standardise';
 import { initTfBackend } from '../ml/tf-backend';

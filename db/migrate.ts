@@ -1,7 +1,7 @@
 import path from 'node:path';
-import { loadConfig } from '../config/env';
-import { createLogger } from '../lib/logger';
-import { bootstrapProject } from '../runtime/bootstrap';
+import { loadConfig } from '../platform/config';
+import { createLogger } from '../platform/logger';
+import { bootstrapProject } from './queries/projects';
 import { openDatabase } from './client';
 
 /** The production migration job: applies committed migrations, registers the admin key, then exits. */

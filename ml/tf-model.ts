@@ -1,7 +1,8 @@
-import type { ModelSpec } from './model-spec';
+import type { ModelSpec } from '../domain/model';
 import type { Standardisation } from './standardise';
 import { tf } from './tf';
-import type { DenseLayerWeights, ModelFamily, TrainedModel } from './trained-model';
+import type { ModelFamily } from '../domain/model';
+import type { DenseLayerWeights, TrainedModel } from './trained-model';
 
 /** logistic = one sigmoid unit; mlp = ReLU hidden layers then one sigmoid unit. Seeded: same spec, same start. */
 export function buildTfModel(spec: ModelSpec, inputSize: number): tf.Sequential {

@@ -1,4 +1,4 @@
-import type { ModelSpec } from './model-spec';
+import type { ModelSpec } from '../domain/model';
 import { seededShuffle } from './split';
 import { tf } from './tf';
 

@@ -1,3 +1,5 @@
+import type { ModelFamily } from '../domain/model';
+
 /** A dense layer: `kernel` is row-major [inputSize][units]. */
 export interface DenseLayerWeights {
   inputSize: number;
@@ -20,5 +22,3 @@ export interface TrainedModel {
   layers: DenseLayerWeights[];
   classes: [string, string];
 }
-
-export type ModelFamily = 'logistic' | 'mlp';

@@ -4,8 +4,8 @@ import type { InferenceSession } from 'onnxruntime-node';
 import type { ArtifactStore } from '../artifacts/store';
 import type { Db } from '../db/client';
 import { endpoints, models, modelVersions, predictions } from '../db/schema';
-import { newId } from '../lib/ids';
-import { UserError } from '../lib/user-error';
+import { newId } from '../platform/ids';
+import { UserError } from '../platform/user-error';
 import { loadOnnxSession, runOnnxModel } from './onnx-session';
 import { recordsToMatrix } from './validate-records';
 

@@ -1,4 +1,4 @@
-import { UserError } from '../lib/user-error';
+import { UserError } from '../platform/user-error';
 
 /**
  * Turns prediction records into a row-major float32 matrix in the model's feature order; every feature

@@ -3,8 +3,8 @@ import path from 'node:path';
 import { Client } from 'pg';
 import type { ProvidedContext } from 'vitest';
 import { openDatabase } from '../db/client';
-import { findOrBuildTemporalCli } from '../temporal/cli';
-import { startDevServer } from '../temporal/dev-server';
+import { findOrBuildTemporalCli } from '../platform/temporal-cli';
+import { startDevServer } from '../platform/temporal-dev-server';
 import { buildWorkflowBundle } from '../workers/workflow-bundle';
 
 declare module 'vitest' {

@@ -1,12 +1,8 @@
 import { Worker, type NativeConnection, type WorkerOptions } from '@temporalio/worker';
 import { createActivities, createTrainingActivities, type ActivityDeps } from '../activities';
+import type { TaskQueues } from '../workflows/contracts';
 import { UserErrorInterceptor } from './user-error-interceptor';
 import { workflowBundleOption } from './workflow-bundle';
-
-export interface TaskQueues {
-  cpu: string;
-  gpu: string;
-}
 
 interface WorkerContext {
   connection: NativeConnection;

@@ -1,6 +1,6 @@
 import { ApplicationFailure, ApplicationFailureCategory } from '@temporalio/common';
 import type { ActivityExecuteInput, ActivityInboundCallsInterceptor, Next } from '@temporalio/worker';
-import { UserError } from '../lib/user-error';
+import { UserError } from '../platform/user-error';
 import { FailureType, type UserFailureDetails } from '../workflows/contracts';
 
 /** A user's mistake is not fixed by retrying: it becomes a typed, non-retryable failure carrying its code. */

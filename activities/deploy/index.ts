@@ -1,7 +1,7 @@
 import { and, eq } from 'drizzle-orm';
 import { auditLog, endpointEvents, endpoints, modelAliases, modelVersions } from '../../db/schema';
-import { newId } from '../../lib/ids';
-import { UserError } from '../../lib/user-error';
+import { newId } from '../../platform/ids';
+import { UserError } from '../../platform/user-error';
 import type { DeployInput, DeployResult } from '../../workflows/contracts';
 import type { ActivityDeps } from '../deps';
 

@@ -1,6 +1,7 @@
 import { eq } from 'drizzle-orm';
 import { ApplicationFailure } from '@temporalio/common';
-import { trainingRuns, type EvaluationReport } from '../../db/schema';
+import { trainingRuns } from '../../db/schema';
+import type { EvaluationReport } from '../../domain/model';
 import { evaluateBinary } from '../../ml/metrics';
 import { predictProbabilities } from '../../ml/tf-model';
 import { initTfBackend } from '../../ml/tf-backend';
@@ -8,7 +9,7 @@ import type { TrainedModel } from '../../ml/trained-model';
 import { loadOnnxSession, runOnnxModel } from '../../serving/onnx-session';
 import { FailureType, type EvaluateInput, type EvaluationSummary } from '../../workflows/contracts';
 import type { ActivityDeps } from '../deps';
-import { selectRows, selectValues } from '../train/design-matrix';
+import { selectRows, selectValues } from '../../data/design-matrix';
 import { loadTrainingData } from '../train/load-training-data';
 
 /** ONNX and TensorFlow.js must agree this closely on every held-out row. */

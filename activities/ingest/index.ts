@@ -1,12 +1,12 @@
 import { Context } from '@temporalio/activity';
 import { and, eq, max } from 'drizzle-orm';
 import { datasets, datasetVersions } from '../../db/schema';
-import { newId } from '../../lib/ids';
+import { newId } from '../../platform/ids';
 import type { IngestInput, IngestResult } from '../../workflows/contracts';
 import type { ActivityDeps } from '../deps';
-import type { Anomaly, ColumnSchema, ColumnStats } from './dataset-schema';
-import { readCsvDataset } from './read-csv';
-import { encodeDatasetArrow } from './columnar';
+import type { Anomaly, ColumnSchema, ColumnStats } from '../../domain/dataset';
+import { readCsvDataset } from '../../data/read-csv';
+import { encodeDatasetArrow } from '../../data/columnar';
 import { callingWorkflow } from '../calling-workflow';
 
 export interface DatasetProfile {

@@ -1,11 +1,11 @@
 import { callingWorkflow } from '../calling-workflow';
 import { and, eq, max } from 'drizzle-orm';
 import { auditLog, modelAliases, models, modelVersions, trainingRuns, datasetVersions } from '../../db/schema';
-import { newId } from '../../lib/ids';
-import { UserError } from '../../lib/user-error';
+import { newId } from '../../platform/ids';
+import { UserError } from '../../platform/user-error';
 import type { RegisterInput, RegisterResult } from '../../workflows/contracts';
 import type { ActivityDeps } from '../deps';
-import { decideBlessing } from './blessing';
+import { decideBlessing } from '../../ml/blessing';
 
 export function createRegistryActivities(deps: ActivityDeps) {
   return {

@@ -1,19 +1,19 @@
 import { Context } from '@temporalio/activity';
 import { CancelledFailure } from '@temporalio/common';
 import { eq } from 'drizzle-orm';
-import { datasetVersions, trainingRuns } from '../../db/schema';
-import { newId } from '../../lib/ids';
-import { UserError } from '../../lib/user-error';
+import { getDatasetVersion } from '../../db/queries/datasets';
+import { trainingRuns } from '../../db/schema';
+import { newId } from '../../platform/ids';
 import { initTfBackend } from '../../ml/tf-backend';
 import { computeStandardisation, applyStandardisation } from '../../ml/standardise';
 import { buildTfModel, toTrainedModel } from '../../ml/tf-model';
 import { trainEpochs, type TrainingCheckpoint } from '../../ml/train-loop';
 import type { TrainingRequest, TrainResult } from '../../workflows/contracts';
 import type { ActivityDeps } from '../deps';
-import { decodeDatasetArrow } from '../ingest/columnar';
-import { selectRows, selectValues } from './design-matrix';
+import { decodeDatasetArrow } from '../../data/columnar';
+import { selectRows, selectValues } from '../../data/design-matrix';
 import { loadTrainingData, loadTrainingRun } from './load-training-data';
-import { binaryClasses, resolveTrainingColumns } from './training-columns';
+import { binaryClasses, resolveTrainingColumns } from '../../data/training-columns';
 
 /** What a training attempt heartbeats: a retry resumes after the last checkpointed epoch. */
 export interface TrainingHeartbeat {
@@ -29,10 +29,7 @@ export function createTrainActivities(deps: ActivityDeps) {
     async prepareTrainingRun(request: TrainingRequest & { workflowId: string }): Promise<{ trainingRunId: string }> {
       const [existing] = await deps.db.select().from(trainingRuns).where(eq(trainingRuns.workflowId, request.workflowId));
       if (existing) return { trainingRunId: existing.id };
-      const [version] = await deps.db.select().from(datasetVersions).where(eq(datasetVersions.id, request.datasetVersionId));
-      if (!version) {
-        throw new UserError('dataset_version_not_found', `Dataset version ${request.datasetVersionId} does not exist.`, 404);
-      }
+      const version = await getDatasetVersion(deps.db, request.datasetVersionId);
       const features = resolveTrainingColumns(version.schema, request.target, request.features);
       const targetType = version.schema.find((c) => c.name === request.target)?.type ?? 'string';
       const table = decodeDatasetArrow(await deps.artifacts.get(version.artifactUri));

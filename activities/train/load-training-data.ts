@@ -1,10 +1,11 @@
 import { eq } from 'drizzle-orm';
-import { datasetVersions, trainingRuns } from '../../db/schema';
+import { getDatasetVersion } from '../../db/queries/datasets';
+import { trainingRuns } from '../../db/schema';
 import { splitRows } from '../../ml/split';
-import { UserError } from '../../lib/user-error';
+import { UserError } from '../../platform/user-error';
 import type { ActivityDeps } from '../deps';
-import { decodeDatasetArrow } from '../ingest/columnar';
-import { buildDesignMatrix, type DesignMatrix } from './design-matrix';
+import { decodeDatasetArrow } from '../../data/columnar';
+import { buildDesignMatrix, type DesignMatrix } from '../../data/design-matrix';
 
 export type TrainingRunRow = typeof trainingRuns.$inferSelect;
 
@@ -23,8 +24,7 @@ export async function loadTrainingRun(deps: ActivityDeps, trainingRunId: string)
 
 export async function loadTrainingData(deps: ActivityDeps, trainingRunId: string): Promise<TrainingData> {
   const run = await loadTrainingRun(deps, trainingRunId);
-  const [version] = await deps.db.select().from(datasetVersions).where(eq(datasetVersions.id, run.datasetVersionId));
-  if (!version) throw new UserError('dataset_version_not_found', `Dataset version ${run.datasetVersionId} does not exist.`, 404);
+  const version = await getDatasetVersion(deps.db, run.datasetVersionId);
   const table = decodeDatasetArrow(await deps.artifacts.get(version.artifactUri));
   const matrix = buildDesignMatrix(table, run.features, run.target, run.classes);
   if (matrix.n < 10) {

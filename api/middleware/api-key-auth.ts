@@ -1,9 +1,8 @@
-import { and, eq, isNull } from 'drizzle-orm';
 import type { MiddlewareHandler } from 'hono';
 import type { Db } from '../../db/client';
-import { apiKeys, type ApiKeyRole } from '../../db/schema';
-import { UserError } from '../../lib/user-error';
-import { hashApiKey } from '../../runtime/api-keys';
+import { findActiveApiKey } from '../../db/queries/api-keys';
+import type { ApiKeyRole } from '../../db/schema';
+import { UserError } from '../../platform/user-error';
 import type { ApiEnv } from '../env';
 
 /** `Authorization: Bearer <key>` → the key's project and role; keys are looked up by their sha256 only. */
@@ -17,10 +16,7 @@ export function apiKeyAuth({ db }: { db: Db }): MiddlewareHandler<ApiEnv> {
     if (!match?.[1]) {
       throw new UserError('malformed_authorization', "The Authorization header must be 'Bearer <key>'.", 401);
     }
-    const [key] = await db
-      .select({ id: apiKeys.id, projectId: apiKeys.projectId, role: apiKeys.role })
-      .from(apiKeys)
-      .where(and(eq(apiKeys.keyHash, hashApiKey(match[1])), isNull(apiKeys.revokedAt)));
+    const key = await findActiveApiKey(db, match[1]);
     if (!key) throw new UserError('invalid_api_key', 'The API key is not valid or has been revoked; check the key you sent.', 401);
     c.set('auth', { projectId: key.projectId, keyId: key.id, role: key.role });
     await next();

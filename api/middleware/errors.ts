@@ -1,7 +1,7 @@
 import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
-import type { Logger } from '../../lib/logger';
-import { UserError } from '../../lib/user-error';
+import type { Logger } from '../../platform/logger';
+import { UserError } from '../../platform/user-error';
 import { userErrorFromFailure } from '../temporal-errors';
 
 export function errorBody(err: UserError): { error: Record<string, unknown> } {

@@ -1,10 +1,8 @@
-import { and, eq, isNull } from 'drizzle-orm';
 import { Hono } from 'hono';
 import { z } from 'zod';
-import { API_KEY_ROLES, apiKeys, auditLog } from '../../db/schema';
-import { newId } from '../../lib/ids';
-import { UserError } from '../../lib/user-error';
-import { displayPrefix, generateApiKey, hashApiKey } from '../../runtime/api-keys';
+import { createApiKey, listApiKeys, revokeApiKey } from '../../db/queries/api-keys';
+import { API_KEY_ROLES } from '../../db/schema';
+import { UserError } from '../../platform/user-error';
 import type { ApiDeps } from '../deps';
 import type { ApiEnv } from '../env';
 import { parseJsonBody } from '../json-body';
@@ -20,15 +18,12 @@ export function apiKeyRoutes(deps: ApiDeps) {
   app.post('/', async (c) => {
     const body = await parseJsonBody(c, createKeyRequest);
     const auth = c.get('auth');
-    const key = generateApiKey();
-    const id = newId('key');
-    await deps.db.insert(apiKeys).values({ id, projectId: auth.projectId, name: body.name, role: body.role, keyHash: hashApiKey(key), keyPrefix: displayPrefix(key) });
-    await deps.db.insert(auditLog).values({ projectId: auth.projectId, actor: auth.keyId, action: 'api_key.created', subjectType: 'api_key', subjectId: id, details: { role: body.role } });
+    const { id, key } = await createApiKey(deps.db, { projectId: auth.projectId, name: body.name, role: body.role, actor: auth.keyId });
     return c.json({ id, name: body.name, role: body.role, key, note: 'Store this key now: it is not shown again.' }, 201);
   });
 
   app.get('/', async (c) => {
-    const rows = await deps.db.select().from(apiKeys).where(eq(apiKeys.projectId, c.get('auth').projectId)).orderBy(apiKeys.createdAt);
+    const rows = await listApiKeys(deps.db, c.get('auth').projectId);
     return c.json({ keys: rows.map((k) => ({ id: k.id, name: k.name, role: k.role, prefix: k.keyPrefix, createdAt: k.createdAt, revokedAt: k.revokedAt })) });
   });
 
@@ -36,13 +31,9 @@ export function apiKeyRoutes(deps: ApiDeps) {
     const auth = c.get('auth');
     const id = c.req.param('id');
     if (id === auth.keyId) throw new UserError('cannot_revoke_own_key', 'You cannot revoke the key you are using; use another admin key.', 409);
-    const revoked = await deps.db
-      .update(apiKeys)
-      .set({ revokedAt: new Date() })
-      .where(and(eq(apiKeys.id, id), eq(apiKeys.projectId, auth.projectId), isNull(apiKeys.revokedAt)))
-      .returning({ id: apiKeys.id });
-    if (revoked.length === 0) throw new UserError('api_key_not_found', `No active API key ${id.slice(0, 60)} in this project.`, 404);
-    await deps.db.insert(auditLog).values({ projectId: auth.projectId, actor: auth.keyId, action: 'api_key.revoked', subjectType: 'api_key', subjectId: id, details: {} });
+    if (!(await revokeApiKey(deps.db, { projectId: auth.projectId, id, actor: auth.keyId }))) {
+      throw new UserError('api_key_not_found', `No active API key ${id.slice(0, 60)} in this project.`, 404);
+    }
     return c.body(null, 204);
   });
 

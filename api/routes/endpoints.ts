@@ -2,7 +2,7 @@ import { and, desc, eq } from 'drizzle-orm';
 import { Hono } from 'hono';
 import { z } from 'zod';
 import { endpointEvents, endpoints } from '../../db/schema';
-import { UserError } from '../../lib/user-error';
+import { UserError } from '../../platform/user-error';
 import type { ApiDeps } from '../deps';
 import type { ApiEnv } from '../env';
 import { parseJsonBody } from '../json-body';

@@ -1,15 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import { Hono } from 'hono';
 import { z } from 'zod';
-import { resolveTrainingColumns } from '../../activities/train/training-columns';
-import type { ModelSpec } from '../../ml/model-spec';
+import { resolveTrainingColumns } from '../../data/training-columns';
+import type { ModelSpec } from '../../domain/model';
 import { factoryPipeline } from '../../workflows';
 import type { PipelineInput } from '../../workflows/contracts';
 import type { ApiDeps } from '../deps';
 import type { ApiEnv } from '../env';
 import { checkResourceName, parseJsonBody, RESOURCE_NAME } from '../json-body';
 import { requireRole } from '../middleware/api-key-auth';
-import { findDataset, findDatasetVersion } from './datasets';
+import { findDataset, findDatasetVersion } from '../../db/queries/datasets';
 
 const name = z.string().regex(RESOURCE_NAME, "use lowercase letters, digits, '.', '_' or '-'");
 
@@ -46,8 +46,8 @@ export function pipelineRoutes(deps: ApiDeps) {
     const body = await parseJsonBody(c, pipelineRequest);
     const { projectId } = c.get('auth');
     const datasetRef = typeof body.dataset === 'string' ? { name: body.dataset, version: 'latest' as const } : body.dataset;
-    const dataset = await findDataset(deps, projectId, checkResourceName('dataset', datasetRef.name));
-    const version = await findDatasetVersion(deps, dataset, datasetRef.version);
+    const dataset = await findDataset(deps.db, projectId, checkResourceName('dataset', datasetRef.name));
+    const version = await findDatasetVersion(deps.db, dataset, datasetRef.version);
     const features = resolveTrainingColumns(version.schema, body.target, body.features ?? []);
 
     const { accelerator, hiddenUnits, ...hyper } = body.model;

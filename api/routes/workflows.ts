@@ -1,6 +1,6 @@
 import { WorkflowNotFoundError, type WorkflowExecutionDescription } from '@temporalio/client';
 import { Hono } from 'hono';
-import { UserError } from '../../lib/user-error';
+import { UserError } from '../../platform/user-error';
 import { pipelineStatusQuery, type PipelineStatus } from '../../workflows/contracts';
 import type { ApiDeps } from '../deps';
 import type { ApiEnv } from '../env';

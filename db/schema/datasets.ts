@@ -1,5 +1,5 @@
 import { pgTable, text, timestamp, integer, jsonb, unique } from 'drizzle-orm/pg-core';
-import type { Anomaly, ColumnSchema, ColumnStats } from '../../activities/ingest/dataset-schema';
+import type { Anomaly, ColumnSchema, ColumnStats } from '../../domain/dataset';
 import { projects } from './projects';
 
 export const datasets = pgTable(

@@ -2,6 +2,7 @@ import { pgTable, text, timestamp, integer, jsonb, unique, primaryKey } from 'dr
 import { projects } from './projects';
 import { trainingRuns } from './training';
 import { datasetVersions } from './datasets';
+import type { Blessing, EvaluationReport } from '../../domain/model';
 
 export const models = pgTable(
   'models',
@@ -26,24 +27,6 @@ export interface ModelOutputSchema {
   classes: [string, string];
   /** The target column's type, so predicted labels come back as the user wrote them. */
   labelType: 'number' | 'string';
-}
-
-export interface EvaluationReport {
-  split: { testFraction: number; seed: number; rows: number };
-  accuracy: number;
-  rocAuc: number | null;
-  logLoss: number;
-  positives: number;
-  confusion: { tp: number; fp: number; tn: number; fn: number };
-  parity: { rows: number; maxAbsDiff: number; tolerance: number };
-}
-
-export interface Blessing {
-  decision: 'blessed' | 'rejected';
-  thresholds: { minAccuracy: number };
-  /** The production model's evaluation when there is one; null for a first model. */
-  champion: { modelVersionId: string; accuracy: number } | null;
-  reasons: string[];
 }
 
 export const modelVersions = pgTable(

@@ -1,6 +1,5 @@
 import { pgTable, text, timestamp, jsonb, index } from 'drizzle-orm/pg-core';
-import type { ModelSpec } from '../../ml/model-spec';
-import type { EvaluationReport } from './models';
+import type { EvaluationReport, ModelSpec } from '../../domain/model';
 import { projects } from './projects';
 import { datasetVersions } from './datasets';
 

@@ -2,7 +2,7 @@ import { ActivityFailure, ApplicationFailure, ChildWorkflowFailure, RetryState }
 import { describe, expect, it } from 'vitest';
 import { rootCauseMessage, userErrorFromFailure } from '../../api/temporal-errors';
 import { toApplicationFailure } from '../../workers/user-error-interceptor';
-import { UserError } from '../../lib/user-error';
+import { UserError } from '../../platform/user-error';
 
 describe('user errors across the workflow boundary', () => {
   it('survive being wrapped in activity and child workflow failures', () => {

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { ArtifactStore } from '../../artifacts/store';
-import { UserError } from '../../lib/user-error';
+import { UserError } from '../../platform/user-error';
 
 async function newStore(): Promise<ArtifactStore> {
   return new ArtifactStore(await mkdtemp(path.join(os.tmpdir(), 'artifacts-')));

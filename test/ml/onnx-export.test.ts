@@ -1,7 +1,7 @@
 import { onnx } from 'onnx-proto';
 import { InferenceSession, Tensor } from 'onnxruntime-node';
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { ModelSpec } from '../../ml/model-spec';
+import type { ModelSpec } from '../../domain/model';
 import { exportOnnx } from '../../ml/onnx-export';
 import { applyStandardisation, computeStandardisation } from '../../ml/standardise';
 import { initTfBackend } from '../../ml/tf-backend';

@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { accuracy } from '../../ml/metrics';
-import type { ModelSpec } from '../../ml/model-spec';
+import type { ModelSpec } from '../../domain/model';
 import { applyStandardisation, computeStandardisation } from '../../ml/standardise';
 import { tf } from '../../ml/tf';
 import { initTfBackend } from '../../ml/tf-backend';

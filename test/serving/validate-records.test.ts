@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { UserError } from '../../lib/user-error';
+import { UserError } from '../../platform/user-error';
 import { recordsToMatrix } from '../../serving/validate-records';
 
 describe('recordsToMatrix', () => {

@@ -5,13 +5,13 @@ import path from 'node:path';
 import { inject } from 'vitest';
 import { openDatabase, type DatabaseHandle } from '../../db/client';
 import { apiKeys } from '../../db/schema';
-import { createLogger } from '../../lib/logger';
-import { displayPrefix, hashApiKey } from '../../runtime/api-keys';
-import { bootstrapProject } from '../../runtime/bootstrap';
-import { startFactory, type Factory, type FactoryOptions } from '../../runtime/factory';
-import { installTemporalLogger } from '../../runtime/temporal-logger';
-import { newId } from '../../lib/ids';
-import type { TaskQueues } from '../../workers/create-workers';
+import { createLogger } from '../../platform/logger';
+import { displayPrefix, hashApiKey } from '../../platform/api-keys';
+import { bootstrapProject } from '../../db/queries/projects';
+import { startFactory, type Factory, type FactoryOptions } from '../../factory/start-factory';
+import { installTemporalLogger } from '../../platform/temporal-logger';
+import { newId } from '../../platform/ids';
+import type { TaskQueues } from '../../workflows/contracts';
 
 export interface TestFactory {
   factory: Factory;

@@ -5,6 +5,8 @@ export const GPU_TASK_QUEUE = 'factory-gpu';
 
 export type Accelerator = 'cpu' | 'gpu';
 
-export function taskQueueFor(accelerator: Accelerator): string {
-  return accelerator === 'gpu' ? GPU_TASK_QUEUE : CPU_TASK_QUEUE;
+/** The queue names a factory uses (tests give each file its own pair so they can run side by side). */
+export interface TaskQueues {
+  cpu: string;
+  gpu: string;
 }

@@ -1,4 +1,4 @@
-import type { ModelSpec } from '../../ml/model-spec';
+import type { ModelSpec } from '../../domain/model';
 import type { Accelerator } from './task-queues';
 
 export interface IngestInput {

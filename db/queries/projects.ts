@@ -1,0 +1,39 @@
+import { and, eq, isNull } from 'drizzle-orm';
+import type { Db } from '../client';
+import { apiKeys, projects } from '../schema';
+import { newId } from '../../platform/ids';
+import { displayPrefix, generateApiKey, hashApiKey } from '../../platform/api-keys';
+
+export interface BootstrapResult {
+  projectId: string;
+  /** Set only when a key was generated now: shown once, never stored in clear. */
+  generatedAdminKey: string | undefined;
+}
+
+/**
+ * First start: creates the default project and an admin key (the configured one, or a generated one).
+ * Later starts change nothing, except registering a newly configured admin key.
+ */
+export async function bootstrapProject(db: Db, opts: { projectName?: string; adminKey?: string }): Promise<BootstrapResult> {
+  const name = opts.projectName ?? 'default';
+  await db.insert(projects).values({ id: newId('prj'), name }).onConflictDoNothing();
+  const [project] = await db.select().from(projects).where(eq(projects.name, name));
+  if (!project) throw new Error(`project ${name} could not be created`);
+
+  if (opts.adminKey) {
+    await db
+      .insert(apiKeys)
+      .values({ id: newId('key'), projectId: project.id, name: 'admin (FACTORY_ADMIN_KEY)', role: 'admin', keyHash: hashApiKey(opts.adminKey), keyPrefix: displayPrefix(opts.adminKey) })
+      .onConflictDoNothing();
+    return { projectId: project.id, generatedAdminKey: undefined };
+  }
+  const [anyKey] = await db
+    .select({ id: apiKeys.id })
+    .from(apiKeys)
+    .where(and(eq(apiKeys.projectId, project.id), eq(apiKeys.role, 'admin'), isNull(apiKeys.revokedAt)))
+    .limit(1);
+  if (anyKey) return { projectId: project.id, generatedAdminKey: undefined };
+  const key = generateApiKey();
+  await db.insert(apiKeys).values({ id: newId('key'), projectId: project.id, name: 'admin (generated at first start)', role: 'admin', keyHash: hashApiKey(key), keyPrefix: displayPrefix(key) });
+  return { projectId: project.id, generatedAdminKey: key };
+}

@@ -1,0 +1,3 @@
+import { runStandalone } from './standalone';
+
+runStandalone('api', { api: true });

@@ -1,0 +1,113 @@
+import { serve, type ServerType } from '@hono/node-server';
+import { Client, Connection } from '@temporalio/client';
+import { NativeConnection, type Worker, type WorkerOptions } from '@temporalio/worker';
+import type { Hono } from 'hono';
+import type { ActivityDeps } from '../activities';
+import { createApp } from '../api/app';
+import type { ApiEnv } from '../api/env';
+import { ArtifactStore } from '../artifacts/store';
+import type { Db } from '../db/client';
+import type { Logger } from '../platform/logger';
+import { initTfBackend } from '../ml/tf-backend';
+import { Predictor } from '../serving/predictor';
+import { createCpuWorker, createGpuWorker } from '../workers/create-workers';
+import { trainingProgressSignal, type TaskQueues, type TrainingProgress } from '../workflows/contracts';
+import { codeVersion } from '../platform/code-version';
+
+export interface FactoryOptions {
+  db: Db;
+  artifactRoot: string;
+  temporalAddress: string;
+  namespace: string;
+  taskQueues: TaskQueues;
+  logger: Logger;
+  parts: { api?: boolean; cpuWorker?: boolean; gpuWorker?: boolean };
+  /** Listen for HTTP on this port; omit to use `app.request()` only (tests). */
+  port?: number;
+  maxUploadBytes: number;
+  temporalUiUrl?: string;
+  workflowBundle?: WorkerOptions['workflowBundle'];
+  /** Milliseconds in-flight activities may finish after shutdown before they are cancelled (and retried elsewhere). */
+  shutdownGraceTimeMs?: number;
+}
+
+export interface Factory {
+  app: Hono<ApiEnv>;
+  client: Client;
+  artifacts: ArtifactStore;
+  server: ServerType | undefined;
+  stop(): Promise<void>;
+}
+
+/** Wires the API and the workers to one database, artifact store and Temporal cluster. */
+export async function startFactory(opts: FactoryOptions): Promise<Factory> {
+  const { logger } = opts;
+  const artifacts = new ArtifactStore(opts.artifactRoot);
+  const connection = await Connection.connect({ address: opts.temporalAddress });
+  const client = new Client({ connection, namespace: opts.namespace });
+
+  const deps: ActivityDeps = {
+    db: opts.db,
+    artifacts,
+    preferGpu: false,
+    codeVersion: codeVersion(),
+    reportProgress: async (workflowId: string, progress: TrainingProgress) => {
+      try {
+        await client.workflow.getHandle(workflowId).signal(trainingProgressSignal, progress);
+      } catch (err) {
+        logger.debug({ err, workflowId }, 'progress signal not delivered');
+      }
+    },
+  };
+
+  const workers: Worker[] = [];
+  let nativeConnection: NativeConnection | undefined;
+  if (opts.parts.cpuWorker || opts.parts.gpuWorker) {
+    nativeConnection = await NativeConnection.connect({ address: opts.temporalAddress });
+    const ctx = { connection: nativeConnection, namespace: opts.namespace, deps, taskQueues: opts.taskQueues, workflowBundle: opts.workflowBundle, shutdownGraceTimeMs: opts.shutdownGraceTimeMs };
+    if (opts.parts.cpuWorker) workers.push(await createCpuWorker(ctx));
+    if (opts.parts.gpuWorker) {
+      workers.push(await createGpuWorker(ctx));
+      const { backend, binding } = await initTfBackend({ preferGpu: true });
+      logger.info(
+        { taskQueue: opts.taskQueues.gpu, backend, binding },
+        binding === 'tfjs-node-gpu' ? 'GPU worker trains on CUDA via tfjs-node-gpu' : `GPU worker has no GPU binding (@tensorflow/tfjs-node-gpu not installed): training runs on ${backend}`,
+      );
+    }
+  }
+  const running = workers.map((w) =>
+    w.run().catch((err: unknown) => {
+      logger.fatal({ err }, 'worker stopped with an error');
+      throw err;
+    }),
+  );
+
+  const app = createApp({
+    db: opts.db,
+    temporal: client,
+    artifacts,
+    predictor: new Predictor(opts.db, artifacts),
+    logger,
+    taskQueues: opts.taskQueues,
+    maxUploadBytes: opts.maxUploadBytes,
+    temporalUiUrl: opts.temporalUiUrl,
+    temporalNamespace: opts.namespace,
+  });
+  const server = opts.parts.api && opts.port !== undefined ? serve({ fetch: app.fetch, port: opts.port, hostname: '0.0.0.0' }) : undefined;
+
+  let stopped: Promise<void> | undefined;
+  const stopAll = async (): Promise<void> => {
+    if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
+    for (const w of workers) if (w.getState() === 'RUNNING') w.shutdown();
+    await Promise.allSettled(running);
+    await nativeConnection?.close();
+    await connection.close();
+  };
+  return {
+    app,
+    client,
+    artifacts,
+    server,
+    stop: () => (stopped ??= stopAll()),
+  };
+}

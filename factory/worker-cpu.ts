@@ -1,0 +1,3 @@
+import { runStandalone } from './standalone';
+
+runStandalone('worker-cpu', { cpuWorker: true });

@@ -1,0 +1,3 @@
+import { runStandalone } from './standalone';
+
+runStandalone('worker-gpu', { gpuWorker: true });

@@ -1,0 +1,29 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../../platform/config';
+
+describe('loadConfig', () => {
+  it('defaults to the embedded PGlite and dev server', () => {
+    const config = loadConfig({});
+    expect(config).toMatchObject({ databaseUrl: undefined, temporalAddress: undefined, temporalNamespace: 'default', port: 3000 });
+    expect(config.artifactRoot).toBe(`${config.home}/artifacts`);
+  });
+
+  it('treats empty variables as unset', () => {
+    expect(loadConfig({ DATABASE_URL: '', PORT: '' }).databaseUrl).toBeUndefined();
+  });
+
+  it('names every problem on its own line', () => {
+    let error: unknown;
+    try {
+      loadConfig({ DATABASE_URL: 'mysql://x', TEMPORAL_ADDRESS: 'nohost', PORT: '99999', ARTIFACT_STORE: 's3://bucket' });
+    } catch (err) {
+      error = err;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    const problems = (error as ConfigError).problems;
+    expect(problems).toHaveLength(4);
+    expect(problems.join('\n')).toMatch(/DATABASE_URL: must be a postgres/);
+    expect(problems.join('\n')).toMatch(/TEMPORAL_ADDRESS: must be host:port/);
+    expect(problems.join('\n')).toMatch(/ARTIFACT_STORE: only file:\/\//);
+  });
+});

@@ -1,3 +1,0 @@
-import { runStandalone } from '../runtime/standalone';
-
-runStandalone('worker-cpu', { cpuWorker: true });
