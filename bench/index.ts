@@ -102,7 +102,7 @@ async function benchServing(): Promise<string[][]> {
     const iterations = batch === 1000 ? 300 : 2000;
     for (let k = 0; k < iterations; k++) {
       const started = performance.now();
-      await runOnnxModel(session, recordsToMatrix(records, features), batch, 8);
+      await runOnnxModel(session, recordsToMatrix(records, features), batch, 8, 'probabilities');
       times.push(performance.now() - started);
     }
     times.sort((a, b) => a - b);

@@ -1,5 +1,5 @@
 import type { ColumnSchema, ColumnStats, NumberColumnStats, StringColumnStats } from '../domain/dataset';
-import { type StringTally } from './string-tally';
+import { DISTINCT_CAP, type StringTally } from './string-tally';
 
 const TOP_VALUES = 5;
 
@@ -16,8 +16,11 @@ function numberStats(ss: Statistics, name: string, values: Float64Array): Number
   const present = Array.from(values.filter((value) => !Number.isNaN(value)).sort());
   const missing = values.length - present.length;
   if (present.length === 0) {
-    return { name, type: 'number', count: 0, missing, min: null, max: null, mean: null, std: null, median: null };
+    return { name, type: 'number', count: 0, missing, min: null, max: null, mean: null, std: null, median: null, distinct: 0, distinctCapped: false, integers: false };
   }
+  // `present` is sorted, so a new value is one that differs from its predecessor.
+  let distinct = 0;
+  for (let i = 0; i < present.length && distinct <= DISTINCT_CAP; i++) if (i === 0 || present[i] !== present[i - 1]) distinct++;
   return {
     name,
     type: 'number',
@@ -28,6 +31,9 @@ function numberStats(ss: Statistics, name: string, values: Float64Array): Number
     mean: finiteOrNull(ss.mean(present)),
     std: finiteOrNull(ss.standardDeviation(present)),
     median: finiteOrNull(ss.medianSorted(present)),
+    distinct: Math.min(distinct, DISTINCT_CAP),
+    distinctCapped: distinct > DISTINCT_CAP,
+    integers: present.every((value) => Number.isInteger(value)),
   };
 }
 

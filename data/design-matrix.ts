@@ -3,21 +3,23 @@ import type { DatasetTable } from './dataset-schema';
 export interface DesignMatrix {
   /** Raw (unstandardised) features, row-major [n][features.length]. */
   x: Float32Array;
-  /** 1 for `classes[1]`, 0 for `classes[0]`. */
+  /** Classification: the index of the row's class in `classes`; regression: the target's value. */
   y: Float32Array;
   n: number;
   /** Rows left out because a feature or the target was missing. */
   droppedRows: number;
 }
 
-/** Complete rows only: a row missing any feature or its label cannot be trained or scored on. */
-export function buildDesignMatrix(table: DatasetTable, features: string[], target: string, classes: [string, string]): DesignMatrix {
+/** How the target becomes `y`: a class index, or the number itself. */
+export type TargetEncoding = { task: 'classification'; classes: string[] } | { task: 'regression' };
+
+/** Complete rows only: a row missing any feature or its target cannot be trained or scored on. */
+export function buildDesignMatrix(table: DatasetTable, features: string[], target: string, encoding: TargetEncoding): DesignMatrix {
   const columns = features.map((f) => table.numberColumn(f));
-  const labels = table.stringColumn(target);
+  const targetValues = targetAsNumbers(table, target, encoding);
   const keep: number[] = [];
   for (let row = 0; row < table.rowCount; row++) {
-    const label = labels[row];
-    if (label === null || label === undefined) continue;
+    if (!Number.isFinite(targetValues[row])) continue;
     if (columns.every((c) => Number.isFinite(c[row]))) keep.push(row);
   }
   const n = keep.length;
@@ -28,9 +30,16 @@ export function buildDesignMatrix(table: DatasetTable, features: string[], targe
     columns.forEach((column, j) => {
       x[i * f + j] = column[row] as number;
     });
-    y[i] = labels[row] === classes[1] ? 1 : 0;
+    y[i] = targetValues[row] as number;
   });
   return { x, y, n, droppedRows: table.rowCount - n };
+}
+
+/** NaN marks a row without a usable target. */
+function targetAsNumbers(table: DatasetTable, target: string, encoding: TargetEncoding): Float64Array {
+  if (encoding.task === 'regression') return table.numberColumn(target);
+  const index = new Map(encoding.classes.map((label, i) => [label, i]));
+  return Float64Array.from(table.stringColumn(target), (label) => (label === null ? NaN : (index.get(label) ?? NaN)));
 }
 
 /** The rows of a row-major matrix at `indices`. */

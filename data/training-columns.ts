@@ -41,24 +41,3 @@ export function resolveTrainingColumns(schema: ColumnSchema[], target: string, f
   }
   return chosen;
 }
-
-/** The two classes of a binary target, in a stable order; the model predicts the probability of the second. */
-export function binaryClasses(values: (string | null)[], target: string, type: ColumnSchema['type']): [string, string] {
-  const distinct = new Set<string>();
-  for (const v of values) {
-    if (v === null) continue;
-    distinct.add(v);
-    if (distinct.size > 2) break;
-  }
-  if (distinct.size !== 2) {
-    const seen = [...distinct].slice(0, 3).map((v) => `"${v}"`).join(', ');
-    throw new UserError(
-      'target_not_binary',
-      `The target column "${target}" must hold exactly two classes for binary classification; it has ${distinct.size > 2 ? 'more than two' : distinct.size} (${seen || 'none'}).`,
-      422,
-      { field: 'target', column: target },
-    );
-  }
-  const sorted = [...distinct].sort(type === 'number' ? (a, b) => Number(a) - Number(b) : undefined);
-  return [sorted[0] as string, sorted[1] as string];
-}

@@ -17,6 +17,11 @@ export interface NumberColumnStats {
   mean: number | null;
   std: number | null;
   median: number | null;
+  /** Distinct values counted up to a cap (then `distinctCapped`); absent in statistics from before they were counted. */
+  distinct?: number;
+  distinctCapped?: boolean;
+  /** Every present value is a whole number: with `distinct`, tells class labels from measurements. */
+  integers?: boolean;
 }
 
 export interface StringColumnStats {

@@ -1,18 +1,30 @@
-import type { Blessing, EvaluationReport } from '../domain/model';
+import type { Blessing, EvaluationReport, HeadlineMetric } from '../domain/model';
 
-/** Blesses a candidate that clears the accuracy floor; the champion comparison is recorded for review. */
+/** The number a blessing compares: accuracy for classifiers, R² for regressors. */
+export function headlineMetric(report: EvaluationReport): HeadlineMetric {
+  return report.task === 'regression' ? { metric: 'r2', value: report.r2 } : { metric: 'accuracy', value: report.accuracy };
+}
+
+/**
+ * Blesses a candidate that clears its task's floor (`minAccuracy` for classification, `minR2` for
+ * regression when set); a champion of the same task is compared and the comparison recorded for review.
+ */
 export function decideBlessing(
   candidate: EvaluationReport,
-  minAccuracy: number,
+  thresholds: { minAccuracy: number; minR2?: number | null },
   champion: Blessing['champion'],
 ): Blessing {
   const reasons: string[] = [];
-  if (candidate.accuracy < minAccuracy) {
-    reasons.push(`accuracy ${candidate.accuracy.toFixed(4)} is below the threshold ${minAccuracy}`);
+  const headline = headlineMetric(candidate);
+  const floor = headline.metric === 'accuracy' ? thresholds.minAccuracy : (thresholds.minR2 ?? null);
+  const name = headline.metric === 'accuracy' ? 'accuracy' : 'R²';
+  if (floor !== null && headline.value < floor) {
+    reasons.push(`${name} ${headline.value.toFixed(4)} is below the threshold ${floor}`);
   }
-  if (champion && candidate.accuracy < champion.accuracy) {
-    reasons.push(`note: accuracy ${candidate.accuracy.toFixed(4)} is below the production model's ${champion.accuracy.toFixed(4)}`);
+  const comparable = champion && champion.metric === headline.metric ? champion : null;
+  if (comparable && headline.value < comparable.value) {
+    reasons.push(`note: ${name} ${headline.value.toFixed(4)} is below the production model's ${comparable.value.toFixed(4)}`);
   }
   const failed = reasons.some((r) => !r.startsWith('note:'));
-  return { decision: failed ? 'rejected' : 'blessed', thresholds: { minAccuracy }, champion, reasons };
+  return { decision: failed ? 'rejected' : 'blessed', thresholds: { minAccuracy: thresholds.minAccuracy, minR2: thresholds.minR2 ?? null }, champion: comparable, reasons };
 }

@@ -1,3 +1,5 @@
+import type { ClassMetrics } from '../domain/model';
+
 export interface BinaryEvaluation {
   accuracy: number;
   rocAuc: number | null;
@@ -66,4 +68,97 @@ export function evaluateBinary(labels: ArrayLike<number>, probabilities: ArrayLi
     positives: confusion.tp + confusion.fn,
     confusion,
   };
+}
+
+export interface ClassificationEvaluation {
+  accuracy: number;
+  macroF1: number;
+  logLoss: number;
+  /** Two classes: ROC-AUC of the second; more: the macro mean of one-vs-rest ROC-AUCs defined on these rows. */
+  rocAuc: number | null;
+  perClass: ClassMetrics[];
+  /** confusionMatrix[actual][predicted]. */
+  confusionMatrix: number[][];
+}
+
+/** The predicted class of one row: two classes threshold the second at 0.5 (as binary models always did), more take the argmax. */
+export function predictedClass(probabilities: ArrayLike<number>, row: number, k: number): number {
+  if (k === 2) return (probabilities[row * 2 + 1] as number) >= 0.5 ? 1 : 0;
+  let best = 0;
+  for (let c = 1; c < k; c++) if ((probabilities[row * k + c] as number) > (probabilities[row * k + best] as number)) best = c;
+  return best;
+}
+
+/**
+ * Multi-class metrics from class indices and row-major [n][k] probabilities. Macro-F1 averages over the
+ * classes that occur among actual or predicted labels, as scikit-learn's f1_score(average='macro') does;
+ * a class never predicted has precision 0.
+ */
+export function evaluateClassification(labels: ArrayLike<number>, probabilities: ArrayLike<number>, classes: string[]): ClassificationEvaluation {
+  const n = labels.length;
+  const k = classes.length;
+  const confusionMatrix = classes.map(() => new Array<number>(k).fill(0));
+  let correct = 0;
+  let crossEntropy = 0;
+  for (let i = 0; i < n; i++) {
+    const actual = labels[i] as number;
+    const predicted = predictedClass(probabilities, i, k);
+    (confusionMatrix[actual] as number[])[predicted] = ((confusionMatrix[actual] as number[])[predicted] as number) + 1;
+    if (predicted === actual) correct++;
+    const p = Math.min(Math.max(probabilities[i * k + actual] as number, EPS), 1 - EPS);
+    crossEntropy -= Math.log(p);
+  }
+
+  const perClass: ClassMetrics[] = classes.map((label, c) => {
+    const tp = confusionMatrix[c]?.[c] ?? 0;
+    const support = sum(confusionMatrix[c] ?? []);
+    const predictedCount = sum(confusionMatrix.map((row) => row[c] ?? 0));
+    const precision = predictedCount > 0 ? tp / predictedCount : 0;
+    const recall = support > 0 ? tp / support : 0;
+    const f1 = precision + recall > 0 ? (2 * precision * recall) / (precision + recall) : 0;
+    const isClass = Float32Array.from({ length: n }, (_, i) => (labels[i] === c ? 1 : 0));
+    const scores = Float32Array.from({ length: n }, (_, i) => probabilities[i * k + c] as number);
+    return { label, support, precision, recall, f1, rocAuc: rocAuc(isClass, scores) };
+  });
+
+  const occurring = perClass.filter((m, c) => m.support > 0 || confusionMatrix.some((row) => (row[c] ?? 0) > 0));
+  const aucs = perClass.map((m) => m.rocAuc).filter((a): a is number => a !== null);
+  return {
+    accuracy: n > 0 ? correct / n : 0,
+    macroF1: occurring.length > 0 ? sum(occurring.map((m) => m.f1)) / occurring.length : 0,
+    logLoss: n > 0 ? crossEntropy / n : 0,
+    rocAuc: k === 2 ? (perClass[1]?.rocAuc ?? null) : aucs.length > 0 ? sum(aucs) / aucs.length : null,
+    perClass,
+    confusionMatrix,
+  };
+}
+
+export interface RegressionEvaluation {
+  rmse: number;
+  mae: number;
+  /** 1 − SS_res / SS_tot; with a constant actual, 1 for a perfect fit and 0 otherwise (scikit-learn's convention). */
+  r2: number;
+}
+
+export function evaluateRegression(actual: ArrayLike<number>, predicted: ArrayLike<number>): RegressionEvaluation {
+  const n = actual.length;
+  if (n === 0) return { rmse: 0, mae: 0, r2: 0 };
+  let squared = 0;
+  let absolute = 0;
+  let mean = 0;
+  for (let i = 0; i < n; i++) mean += actual[i] as number;
+  mean /= n;
+  let total = 0;
+  for (let i = 0; i < n; i++) {
+    const error = (actual[i] as number) - (predicted[i] as number);
+    squared += error * error;
+    absolute += Math.abs(error);
+    total += ((actual[i] as number) - mean) ** 2;
+  }
+  const r2 = total > 0 ? 1 - squared / total : squared === 0 ? 1 : 0;
+  return { rmse: Math.sqrt(squared / n), mae: absolute / n, r2 };
+}
+
+function sum(values: number[]): number {
+  return values.reduce((a, b) => a + b, 0);
 }

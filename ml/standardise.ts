@@ -37,3 +37,12 @@ export function applyStandardisation(x: ArrayLike<number>, n: number, s: Standar
   }
   return out;
 }
+
+/** A regression target as the model learns it: (y - mean) / std, with mean and std kept (float32) to undo it. */
+export function standardiseTarget(y: ArrayLike<number>): { y: Float32Array; target: { mean: number; std: number } } {
+  const scaling = computeStandardisation(y, y.length, 1);
+  const mean = scaling.mean[0] ?? 0;
+  const std = scaling.std[0] ?? 1;
+  const out = Float32Array.from({ length: y.length }, (_, i) => Math.fround((y[i] as number) - mean) / std);
+  return { y: out, target: { mean, std } };
+}

@@ -8,12 +8,12 @@ import { newId } from '../platform/ids';
 import { UserError } from '../platform/user-error';
 import { loadOnnxSession, runOnnxModel } from './onnx-session';
 import { recordsToMatrix } from './validate-records';
+import { readPredictions } from './read-predictions';
 
-export interface Prediction {
-  id: string;
-  label: string | number;
-  probability: number;
-}
+/** A class with the probability of every class (two-class models also give `probability` of the second), or a value. */
+export type Prediction =
+  | { id: string; label: string | number; probability?: number; probabilities: Record<string, number> }
+  | { id: string; value: number };
 
 export interface PredictResponse {
   endpoint: string;
@@ -51,22 +51,17 @@ export class Predictor {
     const x = recordsToMatrix(records, features);
     const started = performance.now();
     const session = await this.session(version.id, version.onnxUri);
-    const probabilities = await runOnnxModel(session, x, records.length, features.length);
+    const { outputSchema } = version;
+    const outputs = await runOnnxModel(session, x, records.length, features.length, outputSchema.name);
     const latencyMs = performance.now() - started;
-
-    const { classes, labelType } = version.outputSchema;
-    const results: Prediction[] = records.map((_, i) => {
-      const probability = probabilities[i] as number;
-      const label = classes[probability >= 0.5 ? 1 : 0];
-      return { id: newId('pred'), label: labelType === 'number' ? Number(label) : label, probability };
-    });
+    const results: Prediction[] = readPredictions(outputSchema, outputs, records.length).map((p) => ({ id: newId('pred'), ...p }));
     await this.db.insert(predictions).values(
       results.map((p, i) => ({
         id: p.id,
         endpointId: endpoint.id,
         modelVersionId: version.id,
         inputs: Object.fromEntries(features.map((f) => [f, records[i]?.[f]])),
-        outputs: { label: p.label, probability: p.probability },
+        outputs: outputOf(p),
         latencyMs: latencyMs / results.length,
       })),
     );
@@ -87,4 +82,10 @@ export class Predictor {
     }
     return session;
   }
+}
+
+/** What the prediction log keeps of an answer: everything but its id. */
+function outputOf(prediction: Prediction): Record<string, unknown> {
+  const { id: _id, ...output } = prediction;
+  return output;
 }

@@ -33,6 +33,7 @@ export async function factoryPipeline(input: PipelineInput): Promise<PipelineRes
   try {
     const trained = await executeChild(trainModel, { workflowId: `${id}/train`, args: [input] });
     status.trainingRunId = trained.trainingRunId;
+    status.task = trained.task ?? null;
 
     status.stage = 'export';
     const exported = await executeChild(exportModel, {
@@ -58,6 +59,7 @@ export async function factoryPipeline(input: PipelineInput): Promise<PipelineRes
           onnxUri: exported.onnxUri,
           onnxSha256: exported.onnxSha256,
           minAccuracy: input.minAccuracy,
+          minR2: input.minR2 ?? null,
         },
       ],
     });

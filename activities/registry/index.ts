@@ -5,7 +5,8 @@ import { newId } from '../../platform/ids';
 import { UserError } from '../../platform/user-error';
 import type { RegisterInput, RegisterResult } from '../../workflows/contracts';
 import type { ActivityDeps } from '../deps';
-import { decideBlessing } from '../../ml/blessing';
+import { decideBlessing, headlineMetric } from '../../ml/blessing';
+import type { ModelOutputSchema } from '../../db/schema/models';
 
 export function createRegistryActivities(deps: ActivityDeps) {
   return {
@@ -43,13 +44,18 @@ export function createRegistryActivities(deps: ActivityDeps) {
           .from(modelAliases)
           .innerJoin(modelVersions, eq(modelVersions.id, modelAliases.modelVersionId))
           .where(and(eq(modelAliases.modelId, model.id), eq(modelAliases.alias, 'production')));
-        const champion = championRow ? { modelVersionId: championRow.id, accuracy: championRow.evaluation.accuracy } : null;
-        const blessing = decideBlessing(run.evaluation, input.minAccuracy, champion);
+        const champion = championRow ? { modelVersionId: championRow.id, ...headlineMetric(championRow.evaluation) } : null;
+        const blessing = decideBlessing(run.evaluation, { minAccuracy: input.minAccuracy, minR2: input.minR2 ?? null }, champion);
 
         const [latest] = await tx.select({ version: max(modelVersions.version) }).from(modelVersions).where(eq(modelVersions.modelId, model.id));
         const version = (latest?.version ?? 0) + 1;
         const [datasetVersion] = await tx.select().from(datasetVersions).where(eq(datasetVersions.id, run.datasetVersionId));
         const targetType = datasetVersion?.schema.find((c) => c.name === run.target)?.type ?? 'string';
+        const outputSchema: ModelOutputSchema =
+          run.task === 'regression'
+            ? { name: 'value', task: 'regression', target: run.target }
+            : { name: 'probabilities', task: 'classification', classes: run.classes ?? [], labelType: targetType };
+        const task = run.task === 'regression' ? 'regression' : (run.classes?.length ?? 0) > 2 ? 'multi-class classification' : 'binary classification';
         const id = newId('mv');
         await tx.insert(modelVersions).values({
           id,
@@ -60,14 +66,15 @@ export function createRegistryActivities(deps: ActivityDeps) {
           onnxUri: input.onnxUri,
           onnxSha256: input.onnxSha256,
           inputSchema: { name: 'features', features: run.features },
-          outputSchema: { name: 'probability', classes: run.classes, labelType: targetType },
+          outputSchema,
           evaluation: run.evaluation,
           blessing,
           modelCard: {
             model: model.name,
             version,
             family: run.spec.type,
-            task: 'binary classification',
+            task,
+            taskReason: run.taskReason,
             target: run.target,
             classes: run.classes,
             features: run.features,

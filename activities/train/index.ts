@@ -13,7 +13,10 @@ import type { ActivityDeps } from '../deps';
 import { decodeDatasetArrow } from '../../data/columnar';
 import { selectRows, selectValues } from '../../data/design-matrix';
 import { loadTrainingData, loadTrainingRun } from './load-training-data';
-import { binaryClasses, resolveTrainingColumns } from '../../data/training-columns';
+import { resolveTrainingColumns } from '../../data/training-columns';
+import { checkFamilyForTask, chooseTask, profileValues, targetClasses } from '../../data/target-task';
+import { standardiseTarget } from '../../ml/standardise';
+import type { ModelHead } from '../../ml/tf-model';
 
 /** What a training attempt heartbeats: a retry resumes after the last checkpointed epoch. */
 export interface TrainingHeartbeat {
@@ -33,7 +36,10 @@ export function createTrainActivities(deps: ActivityDeps) {
       const features = resolveTrainingColumns(version.schema, request.target, request.features);
       const targetType = version.schema.find((c) => c.name === request.target)?.type ?? 'string';
       const table = decodeDatasetArrow(await deps.artifacts.get(version.artifactUri));
-      const classes = binaryClasses(table.stringColumn(request.target), request.target, targetType);
+      const targetValues = table.stringColumn(request.target);
+      const choice = chooseTask(request.target, profileValues(targetValues, targetType), request.task);
+      checkFamilyForTask(request.spec.type, choice);
+      const classes = choice.task === 'classification' ? targetClasses(targetValues, targetType) : null;
       const id = newId('run');
       await deps.db
         .insert(trainingRuns)
@@ -44,6 +50,8 @@ export function createTrainActivities(deps: ActivityDeps) {
           workflowId: request.workflowId,
           target: request.target,
           features,
+          task: choice.task,
+          taskReason: choice.reason,
           classes,
           spec: request.spec,
           taskQueue: request.trainingTaskQueue,
@@ -65,7 +73,11 @@ export function createTrainActivities(deps: ActivityDeps) {
 
       const width = run.features.length;
       const trainX = selectRows(matrix.x, width, split.train);
-      const trainY = selectValues(matrix.y, split.train);
+      const rawTrainY = selectValues(matrix.y, split.train);
+      // A regressor learns the standardised target; the export turns its output back into the target's units.
+      const targetScaling = run.task === 'regression' ? standardiseTarget(rawTrainY) : null;
+      const trainY = targetScaling?.y ?? rawTrainY;
+      const head: ModelHead = run.task === 'regression' ? { task: 'regression' } : { task: 'classification', classes: run.classes?.length ?? 2 };
       const standardisation = computeStandardisation(trainX, split.train.length, width);
       const x = applyStandardisation(trainX, split.train.length, standardisation);
 
@@ -74,7 +86,7 @@ export function createTrainActivities(deps: ActivityDeps) {
       if (resumeFrom) log.info('resuming from checkpoint', { epoch: resumeFrom.epoch });
       await deps.db.update(trainingRuns).set({ backend, status: 'running' }).where(eq(trainingRuns.id, run.id));
 
-      const model = buildTfModel(run.spec, width);
+      const model = buildTfModel(run.spec, width, head);
       try {
         const { history } = await trainEpochs({
           model,
@@ -94,14 +106,18 @@ export function createTrainActivities(deps: ActivityDeps) {
             await deps.reportProgress(input.progressWorkflowId, progress);
           },
         });
-        const trained = toTrainedModel(model, { family: run.spec.type, features: run.features, standardisation, classes: run.classes });
+        const meta = { family: run.spec.type, features: run.features, standardisation };
+        const trained = targetScaling
+          ? toTrainedModel(model, { ...meta, task: 'regression', target: targetScaling.target })
+          : toTrainedModel(model, { ...meta, task: 'classification', classes: run.classes ?? [] });
         const stored = await deps.artifacts.putJson(trained);
         await deps.db
           .update(trainingRuns)
           .set({ status: 'succeeded', modelUri: stored.uri, finishedAt: new Date() })
           .where(eq(trainingRuns.id, run.id));
         const finalLoss = history.at(-1)?.loss ?? Number.NaN;
-        return { trainingRunId: run.id, modelUri: stored.uri, features: run.features, classes: run.classes, backend, finalLoss };
+        const task = { task: run.task, reason: run.taskReason ?? 'recorded before tasks were inferred' };
+        return { trainingRunId: run.id, modelUri: stored.uri, features: run.features, task, classes: run.classes, backend, finalLoss };
       } finally {
         model.dispose();
       }

@@ -5,7 +5,7 @@ import { splitRows } from '../../ml/split';
 import { UserError } from '../../platform/user-error';
 import type { ActivityDeps } from '../deps';
 import { decodeDatasetArrow } from '../../data/columnar';
-import { buildDesignMatrix, type DesignMatrix } from '../../data/design-matrix';
+import { buildDesignMatrix, type DesignMatrix, type TargetEncoding } from '../../data/design-matrix';
 
 export type TrainingRunRow = typeof trainingRuns.$inferSelect;
 
@@ -26,7 +26,7 @@ export async function loadTrainingData(deps: ActivityDeps, trainingRunId: string
   const run = await loadTrainingRun(deps, trainingRunId);
   const version = await getDatasetVersion(deps.db, run.datasetVersionId);
   const table = decodeDatasetArrow(await deps.artifacts.get(version.artifactUri));
-  const matrix = buildDesignMatrix(table, run.features, run.target, run.classes);
+  const matrix = buildDesignMatrix(table, run.features, run.target, targetEncoding(run));
   if (matrix.n < 10) {
     throw new UserError(
       'too_few_rows',
@@ -36,4 +36,9 @@ export async function loadTrainingData(deps: ActivityDeps, trainingRunId: string
     );
   }
   return { run, matrix, split: splitRows(matrix.n, run.spec.testFraction, run.spec.seed) };
+}
+
+/** How this run turns its target into `y`. */
+export function targetEncoding(run: TrainingRunRow): TargetEncoding {
+  return run.task === 'regression' ? { task: 'regression' } : { task: 'classification', classes: run.classes ?? [] };
 }

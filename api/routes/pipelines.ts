@@ -2,7 +2,10 @@ import { randomUUID } from 'node:crypto';
 import { Hono } from 'hono';
 import { z } from 'zod';
 import { resolveTrainingColumns } from '../../data/training-columns';
-import type { ModelSpec } from '../../domain/model';
+import { checkFamilyForTask, chooseTask, profileFromStats, profileValues } from '../../data/target-task';
+import { decodeDatasetArrow } from '../../data/columnar';
+import type { ModelSpec, TaskChoice } from '../../domain/model';
+import type { DatasetVersionRow } from '../../db/queries/datasets';
 import { factoryPipeline } from '../../workflows';
 import type { PipelineInput } from '../../workflows/contracts';
 import type { ApiDeps } from '../deps';
@@ -15,7 +18,7 @@ const name = z.string().regex(RESOURCE_NAME, "use lowercase letters, digits, '.'
 
 const modelSchema = z
   .object({
-    type: z.enum(['logistic', 'mlp']),
+    type: z.enum(['logistic', 'mlp', 'linear']),
     epochs: z.number().int().min(1).max(1000).default(30),
     learningRate: z.number().positive().max(10).default(0.05),
     batchSize: z.number().int().min(1).max(65536).default(64),
@@ -30,11 +33,13 @@ const pipelineRequest = z
   .object({
     dataset: z.union([name, z.object({ name, version: z.union([z.number().int().positive(), z.literal('latest')]).default('latest') }).strict()]),
     target: z.string().min(1),
+    task: z.enum(['classification', 'regression']).optional(),
     features: z.array(z.string().min(1)).max(2000).optional(),
     model: modelSchema,
     endpoint: name,
     registeredModel: name.optional(),
     minAccuracy: z.number().min(0).max(1).default(0),
+    minR2: z.number().max(1).optional(),
   })
   .strict();
 
@@ -49,6 +54,8 @@ export function pipelineRoutes(deps: ApiDeps) {
     const dataset = await findDataset(deps.db, projectId, checkResourceName('dataset', datasetRef.name));
     const version = await findDatasetVersion(deps.db, dataset, datasetRef.version);
     const features = resolveTrainingColumns(version.schema, body.target, body.features ?? []);
+    const task = await chooseVersionTask(deps, version, body.target, body.task);
+    checkFamilyForTask(body.model.type, task);
 
     const { accelerator, hiddenUnits, ...hyper } = body.model;
     const spec: ModelSpec = { ...hyper, hiddenUnits: body.model.type === 'mlp' ? (hiddenUnits ?? [16]) : [] };
@@ -58,11 +65,13 @@ export function pipelineRoutes(deps: ApiDeps) {
       target: body.target,
       features,
       spec,
+      ...(body.task && { task: body.task }),
       accelerator,
       trainingTaskQueue: accelerator === 'gpu' ? deps.taskQueues.gpu : deps.taskQueues.cpu,
       endpointName: body.endpoint,
       modelName: body.registeredModel ?? body.endpoint,
       minAccuracy: body.minAccuracy,
+      ...(body.minR2 !== undefined && { minR2: body.minR2 }),
     };
     const workflowId = `pipeline-${body.endpoint}-${randomUUID().slice(0, 8)}`;
     const handle = await deps.temporal.workflow.start(factoryPipeline, {
@@ -78,6 +87,7 @@ export function pipelineRoutes(deps: ApiDeps) {
         status: `/v1/workflows/${encodeURIComponent(workflowId)}`,
         dataset: { name: dataset.name, version: version.version },
         features,
+        task,
         ...(deps.temporalUiUrl && { temporalUi: `${deps.temporalUiUrl}/namespaces/${deps.temporalNamespace}/workflows/${encodeURIComponent(workflowId)}` }),
       },
       202,
@@ -85,4 +95,14 @@ export function pipelineRoutes(deps: ApiDeps) {
   });
 
   return app;
+}
+
+/** The task from the target's stored statistics; versions ingested before numbers had distinct counts are read once. */
+async function chooseVersionTask(deps: ApiDeps, version: DatasetVersionRow, target: string, declared: TaskChoice['task'] | undefined): Promise<TaskChoice> {
+  const stats = version.stats.find((s) => s.name === target);
+  const profile = stats ? profileFromStats(stats) : null;
+  if (profile) return chooseTask(target, profile, declared);
+  const table = decodeDatasetArrow(await deps.artifacts.get(version.artifactUri));
+  const type = version.schema.find((c) => c.name === target)?.type ?? 'string';
+  return chooseTask(target, profileValues(table.stringColumn(target), type), declared);
 }

@@ -22,12 +22,19 @@ export interface ModelInputSchema {
   features: string[];
 }
 
-export interface ModelOutputSchema {
-  name: 'probability';
-  classes: [string, string];
-  /** The target column's type, so predicted labels come back as the user wrote them. */
-  labelType: 'number' | 'string';
-}
+/**
+ * What the ONNX graph outputs and how to read it. `probability` is the binary-only shape written before
+ * multi-class models existed; new classifiers (binary too) serve `probabilities`, regressors `value`.
+ */
+export type ModelOutputSchema =
+  | {
+      name: 'probability' | 'probabilities';
+      task?: 'classification';
+      classes: string[];
+      /** The target column's type, so predicted labels come back as the user wrote them. */
+      labelType: 'number' | 'string';
+    }
+  | { name: 'value'; task: 'regression'; target: string };
 
 export const modelVersions = pgTable(
   'model_versions',

@@ -1,5 +1,5 @@
 import { pgTable, text, timestamp, jsonb, index } from 'drizzle-orm/pg-core';
-import type { EvaluationReport, ModelSpec } from '../../domain/model';
+import type { EvaluationReport, ModelSpec, Task } from '../../domain/model';
 import { projects } from './projects';
 import { datasetVersions } from './datasets';
 
@@ -25,7 +25,11 @@ export const trainingRuns = pgTable(
     workflowId: text('workflow_id').notNull().unique(),
     target: text('target').notNull(),
     features: jsonb('features').$type<string[]>().notNull(),
-    classes: jsonb('classes').$type<[string, string]>().notNull(),
+    task: text('task', { enum: ['classification', 'regression'] }).$type<Task>().notNull().default('classification'),
+    /** Why this task: "declared in the request", or what inference saw in the target column. */
+    taskReason: text('task_reason'),
+    /** The target's classes in label order (what class index i means); null for regression. */
+    classes: jsonb('classes').$type<string[]>(),
     spec: jsonb('spec').$type<ModelSpec>().notNull(),
     taskQueue: text('task_queue').notNull(),
     backend: text('backend'),

@@ -132,14 +132,22 @@ describe('bad input gets a clear 4xx and leaves nothing behind', () => {
       const res = await t.request('POST', '/v1/pipelines', { body: JSON.stringify({ pad: 'x'.repeat(MAX_JSON_BODY_BYTES) }), contentType: 'application/json' });
       await expectError(res, 413, 'payload_too_large');
     });
-    it('a target with three classes fails the workflow with a typed, non-retried reason', async () => {
+    it('a task that does not fit the target or the model type', async () => {
+      expect(await expectError(await pipeline({ target: 'city', task: 'regression', features: ['age'] }), 422, 'regression_target_not_numeric')).toMatchObject({ column: 'city' });
+      expect(await expectError(await pipeline({ task: 'regression' }), 422, 'model_type_not_for_task')).toMatchObject({ field: 'model.type', task: 'regression' });
+      const inferred = await expectError(await pipeline({ model: { type: 'linear' } }), 422, 'model_type_not_for_task');
+      expect(inferred.message).toContain('3 distinct whole numbers');
+      expect(await expectError(await pipeline({ task: 'ranking' }), 422, 'invalid_request')).toMatchObject({ field: 'task' });
+    });
+    it('too few complete rows fails the workflow with a typed, non-retried reason', async () => {
       const start = await pipeline({});
       expect(start.status).toBe(202);
-      const { workflowId } = (await start.json()) as { workflowId: string };
+      const { workflowId, task } = (await start.json()) as { workflowId: string; task: unknown };
+      expect(task).toEqual({ task: 'classification', reason: expect.stringContaining('"label" holds 3 distinct whole numbers') as unknown });
       const final = await waitForWorkflow(t, workflowId);
       expect(final.status).toBe('FAILED');
-      expect(final.error).toMatchObject({ code: 'target_not_binary', column: 'label' });
-      expect(final.progress).toMatchObject({ stage: 'failed', error: expect.stringMatching(/^train: The target column "label" must hold exactly two classes/) as unknown });
+      expect(final.error).toMatchObject({ code: 'too_few_rows', rows: 3 });
+      expect(final.progress).toMatchObject({ stage: 'failed', error: expect.stringMatching(/^train: Only 3 rows/) as unknown });
     });
   });
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { binaryClasses, resolveTrainingColumns } from '../../data/training-columns';
+import { resolveTrainingColumns } from '../../data/training-columns';
 import type { ColumnSchema } from '../../domain/dataset';
 import { UserError } from '../../platform/user-error';
 
@@ -34,18 +34,5 @@ describe('resolveTrainingColumns', () => {
     ['label', ['age', 'age'], 'duplicate_feature'],
   ] as const)('target %s, features %j → %s', (target, features, code) => {
     expect(codeOf(() => resolveTrainingColumns(schema, target, [...features]))).toBe(code);
-  });
-});
-
-describe('binaryClasses', () => {
-  it('orders numeric classes numerically and ignores missing values', () => {
-    expect(binaryClasses(['10', null, '9', '10'], 'y', 'number')).toEqual(['9', '10']);
-  });
-  it('orders text classes alphabetically', () => {
-    expect(binaryClasses(['yes', 'no'], 'y', 'string')).toEqual(['no', 'yes']);
-  });
-  it('rejects one class or three', () => {
-    expect(codeOf(() => binaryClasses(['a', 'a'], 'y', 'string'))).toBe('target_not_binary');
-    expect(codeOf(() => binaryClasses(['a', 'b', 'c'], 'y', 'string'))).toBe('target_not_binary');
   });
 });

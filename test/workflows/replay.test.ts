@@ -9,8 +9,20 @@ import { HISTORIES_DIR } from '../support/record-history';
 describe('recorded histories replay with the current workflow code', () => {
   const files = readdirSync(HISTORIES_DIR).filter((f) => f.endsWith('.json'));
 
-  it('include a factoryPipeline run and each of its stages', () => {
-    expect(files).toEqual(expect.arrayContaining(['factory-pipeline.json', 'train-model.json', 'export-model.json', 'evaluate-model.json', 'register-model.json', 'deploy-model.json', 'ingest-dataset.json']));
+  it('include a factoryPipeline run and each of its stages, and a multi-class and a regression pipeline', () => {
+    expect(files).toEqual(
+      expect.arrayContaining([
+        'factory-pipeline.json',
+        'train-model.json',
+        'export-model.json',
+        'evaluate-model.json',
+        'register-model.json',
+        'deploy-model.json',
+        'ingest-dataset.json',
+        'factory-pipeline-multiclass.json',
+        'factory-pipeline-regression.json',
+      ]),
+    );
   });
 
   for (const file of files) {

@@ -1,4 +1,4 @@
-import type { ModelSpec } from '../../domain/model';
+import type { ModelSpec, Task, TaskChoice } from '../../domain/model';
 import type { Accelerator } from './task-queues';
 
 export interface IngestInput {
@@ -24,6 +24,8 @@ export interface TrainingRequest {
   /** Empty means every numeric column but the target. */
   features: string[];
   spec: ModelSpec;
+  /** The task the user declared; absent means: infer it from the target column. */
+  task?: Task;
   accelerator: Accelerator;
   /** The task queue that runs training activities for this accelerator. */
   trainingTaskQueue: string;
@@ -33,7 +35,10 @@ export interface TrainResult {
   trainingRunId: string;
   modelUri: string;
   features: string[];
-  classes: [string, string];
+  /** Absent in results from before regression: those were classifiers. */
+  task?: TaskChoice;
+  /** The classes in label order; null for regression. */
+  classes: string[] | null;
   backend: string;
   finalLoss: number;
 }
@@ -49,13 +54,29 @@ export interface EvaluateInput {
   onnxUri: string;
 }
 
-export interface EvaluationSummary {
+interface SummaryCommon {
+  rows: number;
+  /** Largest ONNX vs TensorFlow.js difference on held-out rows (regression: in target standard deviations). */
+  parityMaxAbsDiff: number;
+}
+
+export interface ClassificationSummary extends SummaryCommon {
+  /** Absent in summaries from before regression. */
+  task?: 'classification';
   accuracy: number;
   rocAuc: number | null;
   logLoss: number;
-  rows: number;
-  parityMaxAbsDiff: number;
+  macroF1?: number;
 }
+
+export interface RegressionSummary extends SummaryCommon {
+  task: 'regression';
+  rmse: number;
+  mae: number;
+  r2: number;
+}
+
+export type EvaluationSummary = ClassificationSummary | RegressionSummary;
 
 export interface RegisterInput {
   projectId: string;
@@ -64,6 +85,8 @@ export interface RegisterInput {
   onnxUri: string;
   onnxSha256: string;
   minAccuracy: number;
+  /** Regression's blessing floor on R²; absent or null means none. */
+  minR2?: number | null;
 }
 
 export interface RegisterResult {
@@ -91,6 +114,7 @@ export interface PipelineInput extends TrainingRequest {
   endpointName: string;
   modelName: string;
   minAccuracy: number;
+  minR2?: number | null;
 }
 
 export type PipelineStage = 'train' | 'export' | 'evaluate' | 'register' | 'deploy' | 'done' | 'rejected' | 'failed';
@@ -105,6 +129,8 @@ export interface PipelineStatus {
   stage: PipelineStage;
   training: TrainingProgress | null;
   trainingRunId: string | null;
+  /** The task trained and why; known once training has finished (the 202 answer says it at once). */
+  task?: TaskChoice | null;
   evaluation: EvaluationSummary | null;
   modelVersion: { id: string; name: string; version: number } | null;
   endpoint: string;
