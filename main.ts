@@ -32,7 +32,7 @@ async function main(): Promise<void> {
     devServer = await startDevServer({
       cliPath,
       namespace: config.temporalNamespace,
-      port: 7233,
+      port: config.temporalPort,
       uiPort: config.temporalUiPort,
       dbFile: path.join(config.home, 'temporal.sqlite'),
     });
@@ -50,6 +50,7 @@ async function main(): Promise<void> {
     parts: { api: true, cpuWorker: true, gpuWorker: true },
     port: config.port,
     maxUploadBytes: config.maxUploadBytes,
+    activityTimeouts: { heartbeatTimeoutMs: config.heartbeatTimeoutMs },
     temporalUiUrl,
   });
 

@@ -27,6 +27,9 @@ export type DatabaseTarget = { url: string } | { pgliteDir: string } | { inMemor
 export async function openDatabase(target: DatabaseTarget): Promise<DatabaseHandle> {
   if ('url' in target) {
     const pool = new Pool({ connectionString: target.url, max: 10 });
+    // An idle client whose backend dies (restart, pg_terminate_backend) is dropped by the pool; without a
+    // listener its 'error' event would crash the process. Clients in use fail their query, and callers retry.
+    pool.on('error', () => {});
     const db = drizzlePg(pool, { schema });
     return {
       db: db as unknown as Db,

@@ -1,3 +1,4 @@
+import { Context } from '@temporalio/activity';
 import { eq } from 'drizzle-orm';
 import { ApplicationFailure } from '@temporalio/common';
 import { trainingRuns } from '../../db/schema';
@@ -9,11 +10,15 @@ import type { TrainedModel } from '../../ml/trained-model';
 import { loadOnnxSession, runOnnxModel } from '../../serving/onnx-session';
 import { FailureType, type EvaluateInput, type EvaluationSummary } from '../../workflows/contracts';
 import type { ActivityDeps } from '../deps';
+import { throttledHeartbeat } from '../heartbeat';
 import { selectRows, selectValues } from '../../data/design-matrix';
 import { loadTrainingData } from '../train/load-training-data';
 
 /** ONNX and TensorFlow.js must agree this closely on every held-out row. */
 export const PARITY_TOLERANCE = 1e-4;
+
+/** Held-out rows scored between two heartbeats. */
+const EVALUATION_CHUNK_ROWS = 8192;
 
 export function createEvaluateActivities(deps: ActivityDeps) {
   return {
@@ -22,6 +27,8 @@ export function createEvaluateActivities(deps: ActivityDeps) {
      * reproduces the TensorFlow.js model row by row.
      */
     async evaluateOnHoldout(input: EvaluateInput): Promise<EvaluationSummary> {
+      const beat = throttledHeartbeat(Context.current());
+      beat({ rows: 0 }, true);
       await initTfBackend({ preferGpu: false });
       const { run, matrix, split } = await loadTrainingData(deps, input.trainingRunId);
       const width = run.features.length;
@@ -31,8 +38,16 @@ export function createEvaluateActivities(deps: ActivityDeps) {
 
       const trained = await deps.artifacts.getJson<TrainedModel>(input.modelUri);
       const session = await loadOnnxSession(await deps.artifacts.get(input.onnxUri));
-      const onnxProbabilities = await runOnnxModel(session, x, n, width);
-      const tfProbabilities = predictProbabilities(trained, x, n);
+      // In chunks of rows, heartbeating after each: scoring a large held-out split takes a while.
+      const onnxProbabilities = new Float32Array(n);
+      const tfProbabilities = new Float32Array(n);
+      for (let start = 0; start < n; start += EVALUATION_CHUNK_ROWS) {
+        const rows = Math.min(EVALUATION_CHUNK_ROWS, n - start);
+        const chunk = x.subarray(start * width, (start + rows) * width);
+        onnxProbabilities.set(await runOnnxModel(session, chunk, rows, width), start);
+        tfProbabilities.set(predictProbabilities(trained, chunk, rows), start);
+        beat({ rows: start + rows, of: n });
+      }
       let maxAbsDiff = 0;
       for (let i = 0; i < n; i++) {
         maxAbsDiff = Math.max(maxAbsDiff, Math.abs((onnxProbabilities[i] as number) - (tfProbabilities[i] as number)));

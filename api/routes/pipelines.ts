@@ -63,6 +63,7 @@ export function pipelineRoutes(deps: ApiDeps) {
       endpointName: body.endpoint,
       modelName: body.registeredModel ?? body.endpoint,
       minAccuracy: body.minAccuracy,
+      timeouts: deps.activityTimeouts,
     };
     const workflowId = `pipeline-${body.endpoint}-${randomUUID().slice(0, 8)}`;
     const handle = await deps.temporal.workflow.start(factoryPipeline, {
