@@ -48,19 +48,25 @@ describe('the whole factory survives SIGKILL and a restart on the same FACTORY_H
     };
     const api = apiClient(`http://127.0.0.1:${port}`);
 
+    const t0 = Date.now();
     const first = await startFactoryProcess(env);
-    expect((await api('POST', '/v1/datasets/churn/versions?wait=true', toCsv(churnRows(1500)), 'text/csv')).status).toBe(201);
+    const firstStartMs = Date.now() - t0;
+    expect((await api('POST', '/v1/datasets/churn/versions?wait=true', toCsv(churnRows(800)), 'text/csv')).status).toBe(201);
     const workflowIds: string[] = [];
     for (const endpoint of PIPELINES) {
-      const res = await api('POST', '/v1/pipelines', JSON.stringify({ dataset: 'churn', target: 'churned', model: { type: 'mlp', hiddenUnits: [16], epochs: 40, batchSize: 8 }, endpoint }));
+      const res = await api('POST', '/v1/pipelines', JSON.stringify({ dataset: 'churn', target: 'churned', model: { type: 'mlp', hiddenUnits: [16], epochs: 30, batchSize: 8 }, endpoint }));
       expect(res.status).toBe(202);
       workflowIds.push(((await res.json()) as { workflowId: string }).workflowId);
     }
     await waitForStatus(api, workflowIds[0] as string, (body) => (body.progress?.training?.epoch ?? 0) >= 2);
 
     killGroup(first);
+    const killedAt = Date.now();
     await first.exited();
     const restarted = await startFactoryProcess(env);
+    const restartMs = Date.now() - killedAt;
+    await waitForStatus(api, workflowIds[0] as string, (body) => body.status !== 'RUNNING' || (body.progress?.training?.epoch ?? 0) > 2);
+    const trainingAgainMs = Date.now() - killedAt;
 
     for (const workflowId of workflowIds) {
       const final = await waitForStatus(api, workflowId, (body) => body.status !== 'RUNNING');
@@ -74,6 +80,10 @@ describe('the whole factory survives SIGKILL and a restart on the same FACTORY_H
       expect(((await res.json()) as { predictions: unknown[] }).predictions).toHaveLength(1);
     }
 
+    console.log(
+      `[crash] factory SIGKILL (${dbEnv.DATABASE_URL ? 'PostgreSQL' : 'PGlite'}): first start ${firstStartMs} ms; SIGKILL → factory running again ${restartMs} ms; ` +
+        `→ training progressing again ${trainingAgainMs} ms; → ${PIPELINES.length} pipelines completed ${Date.now() - killedAt} ms (heartbeat timeout 3 s)`,
+    );
     restarted.child.kill('SIGTERM');
     await restarted.exited();
     expect(restarted.child.exitCode, restarted.output()).toBe(0);
