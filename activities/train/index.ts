@@ -104,11 +104,12 @@ export function createTrainActivities(deps: ActivityDeps) {
           onEpoch: async (progress, checkpoint) => {
             if (ctx.cancellationSignal.aborted) throw new CancelledFailure('training cancelled');
             const stored = await deps.artifacts.putJson(await checkpoint());
-            reached = { ...progress, checkpointUri: stored.uri };
-            beat(reached, true);
             const [current] = await deps.db.select({ epochMetrics: trainingRuns.epochMetrics }).from(trainingRuns).where(eq(trainingRuns.id, run.id));
             const epochMetrics = [...(current?.epochMetrics ?? []).filter((m) => m.epoch < progress.epoch), { epoch: progress.epoch, loss: progress.loss, attempt: ctx.info.attempt }];
             await deps.db.update(trainingRuns).set({ epochMetrics, checkpointUri: stored.uri }).where(eq(trainingRuns.id, run.id));
+            // Only after the row: a heartbeat ahead of it would resume past an epoch whose metrics were never written.
+            reached = { ...progress, checkpointUri: stored.uri };
+            beat(reached, true);
             await deps.reportProgress(input.progressWorkflowId, progress);
           },
         });
