@@ -2,38 +2,30 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { Client } from 'pg';
-import { afterEach, describe, expect, inject, it } from 'vitest';
+import { expect } from 'vitest';
 import { freePort } from '../../platform/temporal-dev-server';
-import { spawnTsx, type TsxProcess } from '../support/child-process';
-import { churnRows, toCsv } from '../support/synthetic-data';
-import type { WorkflowStatusBody } from '../support/test-factory';
+import { spawnTsx, type TsxProcess } from './child-process';
+import { churnRows, toCsv } from './synthetic-data';
+import type { WorkflowStatusBody } from './test-factory';
 
 const ADMIN_KEY = 'afk_crash_test_admin_key_0123456789';
 const PIPELINES = ['crash-a', 'crash-b'];
 
 /**
  * A power cut: `npm start` (API, workers and the embedded Temporal dev server, one process group) is
- * SIGKILLed mid-pipeline, started again on the same FACTORY_HOME, and every pipeline in flight completes.
+ * SIGKILLed mid-pipeline, started again on the same FACTORY_HOME, and every pipeline in flight must complete.
+ * Returns the figures it measured, as a line for the test to print.
  */
-describe('the whole factory survives SIGKILL and a restart on the same FACTORY_HOME', () => {
+export async function crashAndRestartFactory(dbEnv: { DATABASE_URL: string }): Promise<string> {
   const running: TsxProcess[] = [];
-  const homes: string[] = [];
-  afterEach(async () => {
-    for (const p of running.splice(0)) killGroup(p);
-    for (const home of homes.splice(0)) await rm(home, { recursive: true, force: true });
-  });
-
-  it('on PGlite', async () => {
-    await crashAndRestart({ DATABASE_URL: '' });
-  });
-
-  it.skipIf(!inject('databaseUrl'))('on PostgreSQL', async () => {
-    await crashAndRestart({ DATABASE_URL: await freshDatabase(inject('databaseUrl'), 'test_crash_b') });
-  });
-
-  async function crashAndRestart(dbEnv: { DATABASE_URL: string }): Promise<void> {
-    const home = await mkdtemp(path.join(os.tmpdir(), 'ai-factory-crash-'));
-    homes.push(home);
+  const home = await mkdtemp(path.join(os.tmpdir(), 'ai-factory-crash-'));
+  const startFactoryProcess = async (env: NodeJS.ProcessEnv): Promise<TsxProcess> => {
+    const factory = spawnTsx('main.ts', env, { detached: true });
+    running.push(factory);
+    await factory.waitForOutput(/AI Factory is running/, 90_000);
+    return factory;
+  };
+  try {
     const port = await freePort();
     const env = {
       ...dbEnv,
@@ -54,7 +46,7 @@ describe('the whole factory survives SIGKILL and a restart on the same FACTORY_H
     expect((await api('POST', '/v1/datasets/churn/versions?wait=true', toCsv(churnRows(800)), 'text/csv')).status).toBe(201);
     const workflowIds: string[] = [];
     for (const endpoint of PIPELINES) {
-      const res = await api('POST', '/v1/pipelines', JSON.stringify({ dataset: 'churn', target: 'churned', model: { type: 'mlp', hiddenUnits: [16], epochs: 30, batchSize: 8 }, endpoint }));
+      const res = await api('POST', '/v1/pipelines', JSON.stringify({ dataset: 'churn', target: 'churned', model: { type: 'mlp', hiddenUnits: [16], epochs: 20, batchSize: 8 }, endpoint }));
       expect(res.status).toBe(202);
       workflowIds.push(((await res.json()) as { workflowId: string }).workflowId);
     }
@@ -65,8 +57,6 @@ describe('the whole factory survives SIGKILL and a restart on the same FACTORY_H
     await first.exited();
     const restarted = await startFactoryProcess(env);
     const restartMs = Date.now() - killedAt;
-    await waitForStatus(api, workflowIds[0] as string, (body) => body.status !== 'RUNNING' || (body.progress?.training?.epoch ?? 0) > 2);
-    const trainingAgainMs = Date.now() - killedAt;
 
     for (const workflowId of workflowIds) {
       const final = await waitForStatus(api, workflowId, (body) => body.status !== 'RUNNING');
@@ -80,22 +70,19 @@ describe('the whole factory survives SIGKILL and a restart on the same FACTORY_H
       expect(((await res.json()) as { predictions: unknown[] }).predictions).toHaveLength(1);
     }
 
-    console.log(
+    const figures =
       `[crash] factory SIGKILL (${dbEnv.DATABASE_URL ? 'PostgreSQL' : 'PGlite'}): first start ${firstStartMs} ms; SIGKILL → factory running again ${restartMs} ms; ` +
-        `→ training progressing again ${trainingAgainMs} ms; → ${PIPELINES.length} pipelines completed ${Date.now() - killedAt} ms (heartbeat timeout 3 s)`,
-    );
+      `→ ${PIPELINES.length} pipelines completed ${Date.now() - killedAt} ms (heartbeat timeout 3 s)`;
     restarted.child.kill('SIGTERM');
     await restarted.exited();
     expect(restarted.child.exitCode, restarted.output()).toBe(0);
+    return figures;
+  } finally {
+    for (const p of running) killGroup(p);
+    await Promise.all(running.map((p) => p.exited()));
+    await rm(home, { recursive: true, force: true });
   }
-
-  async function startFactoryProcess(env: NodeJS.ProcessEnv): Promise<TsxProcess> {
-    const factory = spawnTsx('main.ts', env, { detached: true });
-    running.push(factory);
-    await factory.waitForOutput(/AI Factory is running/, 90_000);
-    return factory;
-  }
-});
+}
 
 /** SIGKILL to the whole process group: tsx, node and the Temporal dev server die at the same instant. */
 function killGroup(p: TsxProcess): void {
@@ -124,7 +111,7 @@ async function waitForStatus(api: ReturnType<typeof apiClient>, workflowId: stri
 }
 
 /** A database of its own next to the suite's (the factory process migrates it on start). */
-async function freshDatabase(suiteUrl: string, name: string): Promise<string> {
+export async function freshDatabase(suiteUrl: string, name: string): Promise<string> {
   const client = new Client({ connectionString: suiteUrl });
   await client.connect();
   try {
