@@ -8,6 +8,7 @@ import { startFactory } from './factory/start-factory';
 import { installTemporalLogger } from './platform/temporal-logger';
 import { findOrBuildTemporalCli } from './platform/temporal-cli';
 import { startDevServer, type DevServer } from './platform/temporal-dev-server';
+import { removeDevServerPid, stopStaleDevServer, writeDevServerPid } from './platform/dev-server-pid-file';
 import { CPU_TASK_QUEUE, GPU_TASK_QUEUE } from './workflows/contracts';
 
 /**
@@ -25,17 +26,21 @@ async function main(): Promise<void> {
   const { generatedAdminKey } = await bootstrapProject(database.db, { adminKey: config.adminKey });
 
   let devServer: DevServer | undefined;
+  const devServerPidFile = path.join(config.home, 'temporal-dev-server.pid');
   let temporalAddress = config.temporalAddress;
   let temporalUiUrl: string | undefined;
   if (!temporalAddress) {
     const cliPath = await findOrBuildTemporalCli(config.temporalCliPath, (line) => logger.info(line));
+    const dbFile = path.join(config.home, 'temporal.sqlite');
+    await stopStaleDevServer(devServerPidFile, dbFile, (line) => logger.warn(line));
     devServer = await startDevServer({
       cliPath,
       namespace: config.temporalNamespace,
-      port: 7233,
+      port: config.temporalPort,
       uiPort: config.temporalUiPort,
-      dbFile: path.join(config.home, 'temporal.sqlite'),
+      dbFile,
     });
+    if (devServer.pid) await writeDevServerPid(devServerPidFile, devServer.pid);
     temporalAddress = devServer.address;
     temporalUiUrl = devServer.uiUrl;
   }
@@ -50,6 +55,7 @@ async function main(): Promise<void> {
     parts: { api: true, cpuWorker: true, gpuWorker: true },
     port: config.port,
     maxUploadBytes: config.maxUploadBytes,
+    activityTimeouts: { heartbeatTimeoutMs: config.heartbeatTimeoutMs },
     temporalUiUrl,
   });
 
@@ -69,6 +75,7 @@ async function main(): Promise<void> {
     logger.info({ signal }, 'shutting down');
     await factory.stop();
     await devServer?.stop();
+    await removeDevServerPid(devServerPidFile);
     await database.close();
     process.exit(0);
   };

@@ -3,7 +3,7 @@ import type { ArtifactStore } from '../artifacts/store';
 import type { Db } from '../db/client';
 import type { Logger } from '../platform/logger';
 import type { Predictor } from '../serving/predictor';
-import type { TaskQueues } from '../workflows/contracts';
+import type { ActivityTimeouts, TaskQueues } from '../workflows/contracts';
 
 export interface ApiDeps {
   db: Db;
@@ -16,4 +16,6 @@ export interface ApiDeps {
   /** Base URL of the Temporal Web UI, when one runs, for links in responses. */
   temporalUiUrl?: string;
   temporalNamespace: string;
+  /** Passed to every workflow the API starts; unset means the workflows' defaults. */
+  activityTimeouts?: ActivityTimeouts;
 }

@@ -27,6 +27,11 @@ export type DatabaseTarget = { url: string } | { pgliteDir: string } | { inMemor
 export async function openDatabase(target: DatabaseTarget): Promise<DatabaseHandle> {
   if ('url' in target) {
     const pool = new Pool({ connectionString: target.url, max: 10 });
+    // A connection whose backend dies (restart, failover, pg_terminate_backend) emits 'error', which would
+    // crash the process unheard. Idle ones are dropped by the pool ('error' on the pool); one in use fails
+    // its query, which the caller sees (activities are retried), and the pool drops it on release.
+    pool.on('error', () => {});
+    pool.on('connect', (client) => client.on('error', () => {}));
     const db = drizzlePg(pool, { schema });
     return {
       db: db as unknown as Db,

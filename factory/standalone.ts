@@ -26,6 +26,7 @@ export function runStandalone(role: string, parts: FactoryOptions['parts']): voi
       parts,
       port: parts.api ? config.port : undefined,
       maxUploadBytes: config.maxUploadBytes,
+      activityTimeouts: { heartbeatTimeoutMs: config.heartbeatTimeoutMs },
     });
     logger.info({ temporal: config.temporalAddress, port: parts.api ? config.port : undefined }, `${role} started`);
     const shutdown = async (): Promise<void> => {

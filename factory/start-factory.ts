@@ -11,7 +11,7 @@ import type { Logger } from '../platform/logger';
 import { initTfBackend } from '../ml/tf-backend';
 import { Predictor } from '../serving/predictor';
 import { createCpuWorker, createGpuWorker } from '../workers/create-workers';
-import { trainingProgressSignal, type TaskQueues, type TrainingProgress } from '../workflows/contracts';
+import { trainingProgressSignal, type ActivityTimeouts, type TaskQueues, type TrainingProgress } from '../workflows/contracts';
 import { codeVersion } from '../platform/code-version';
 
 export interface FactoryOptions {
@@ -29,6 +29,8 @@ export interface FactoryOptions {
   workflowBundle?: WorkerOptions['workflowBundle'];
   /** Milliseconds in-flight activities may finish after shutdown before they are cancelled (and retried elsewhere). */
   shutdownGraceTimeMs?: number;
+  /** Heartbeat timeout the API puts in the workflows it starts (FACTORY_HEARTBEAT_TIMEOUT_SECONDS). */
+  activityTimeouts?: ActivityTimeouts;
 }
 
 export interface Factory {
@@ -92,6 +94,7 @@ export async function startFactory(opts: FactoryOptions): Promise<Factory> {
     maxUploadBytes: opts.maxUploadBytes,
     temporalUiUrl: opts.temporalUiUrl,
     temporalNamespace: opts.namespace,
+    activityTimeouts: opts.activityTimeouts,
   });
   const server = opts.parts.api && opts.port !== undefined ? serve({ fetch: app.fetch, port: opts.port, hostname: '0.0.0.0' }) : undefined;
 

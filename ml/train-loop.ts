@@ -25,6 +25,8 @@ export interface TrainEpochsOptions {
   inputSize: number;
   spec: ModelSpec;
   resumeFrom?: TrainingCheckpoint;
+  /** Called after every batch (a wide model on many rows can spend minutes in one epoch): keep it cheap. */
+  onBatch?: (progress: { epoch: number; batch: number; batches: number }) => void;
   /** Called after every epoch; `checkpoint()` captures the state to resume from. */
   onEpoch: (progress: { epoch: number; epochs: number; loss: number }, checkpoint: () => Promise<TrainingCheckpoint>) => Promise<void>;
 }
@@ -38,6 +40,7 @@ export async function trainEpochs(opts: TrainEpochsOptions): Promise<{ history: 
   const history: EpochLoss[] = [...(opts.resumeFrom?.history ?? [])];
   if (opts.resumeFrom) await restore(model, opts.resumeFrom);
 
+  const batches = Math.ceil(n / spec.batchSize);
   for (let epoch = (opts.resumeFrom?.epoch ?? 0) + 1; epoch <= spec.epochs; epoch++) {
     const order = seededShuffle(Uint32Array.from({ length: n }, (_, i) => i), `epoch:${spec.seed}:${epoch}`);
     const xs = new Float32Array(n * inputSize);
@@ -50,7 +53,9 @@ export async function trainEpochs(opts: TrainEpochsOptions): Promise<{ history: 
     const yTensor = tf.tensor2d(ys, [n, 1]);
     let loss: number;
     try {
-      const fit = await model.fit(xTensor, yTensor, { epochs: 1, batchSize: spec.batchSize, shuffle: false, verbose: 0 });
+      const { onBatch } = opts;
+      const callbacks = onBatch && { onBatchEnd: (batch: number) => onBatch({ epoch, batch: batch + 1, batches }) };
+      const fit = await model.fit(xTensor, yTensor, { epochs: 1, batchSize: spec.batchSize, shuffle: false, verbose: 0, callbacks });
       loss = Number(fit.history.loss?.[0]);
     } finally {
       xTensor.dispose();

@@ -20,6 +20,8 @@ const envSchema = z.object({
     .regex(/^file:\/\//, 'only file:// stores are supported so far (s3:// is planned)')
     .optional(),
   PORT: z.coerce.number().int().min(1).max(65535).default(3000),
+  TEMPORAL_PORT: z.coerce.number().int().min(1).max(65535).default(7233),
+  FACTORY_HEARTBEAT_TIMEOUT_SECONDS: z.coerce.number().min(1).max(3600).default(30),
   TEMPORAL_UI_PORT: z.coerce.number().int().min(1).max(65535).default(8233),
   FACTORY_ADMIN_KEY: z.string().min(24, 'must be at least 24 characters').optional(),
   FACTORY_MAX_UPLOAD_BYTES: z.coerce.number().int().positive().default(512 * 1024 * 1024),
@@ -35,6 +37,10 @@ export interface FactoryConfig {
   artifactRoot: string;
   port: number;
   temporalUiPort: number;
+  /** gRPC port of the embedded dev server (when TEMPORAL_ADDRESS is unset). */
+  temporalPort: number;
+  /** How long a heartbeating activity may stay silent before Temporal retries it on another worker. */
+  heartbeatTimeoutMs: number;
   adminKey: string | undefined;
   maxUploadBytes: number;
   logLevel: (typeof LOG_LEVELS)[number];
@@ -67,6 +73,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): FactoryConfig 
     artifactRoot,
     port: e.PORT,
     temporalUiPort: e.TEMPORAL_UI_PORT,
+    temporalPort: e.TEMPORAL_PORT,
+    heartbeatTimeoutMs: e.FACTORY_HEARTBEAT_TIMEOUT_SECONDS * 1000,
     adminKey: e.FACTORY_ADMIN_KEY,
     maxUploadBytes: e.FACTORY_MAX_UPLOAD_BYTES,
     logLevel: e.LOG_LEVEL,

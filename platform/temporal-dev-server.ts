@@ -16,6 +16,8 @@ export interface DevServerOptions {
 
 export interface DevServer {
   address: string;
+  /** The server process, for a pid file that outlives a crash of ours. */
+  pid: number | undefined;
   uiUrl: string | undefined;
   stop(): Promise<void>;
 }
@@ -53,6 +55,7 @@ export async function startDevServer(opts: DevServerOptions): Promise<DevServer>
   }
   return {
     address,
+    pid: child.pid,
     uiUrl: opts.uiPort ? `http://127.0.0.1:${opts.uiPort}` : undefined,
     stop: () => stopChild(child),
   };

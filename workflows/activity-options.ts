@@ -1,15 +1,44 @@
 import type { ActivityOptions } from '@temporalio/workflow';
+import type { ActivityTimeouts } from './contracts';
 
-/** Short CPU activities: database writes, artifact reads, ONNX export, evaluation. */
-export const cpuActivityOptions: ActivityOptions = {
-  startToCloseTimeout: '10 minutes',
-  heartbeatTimeout: '1 minute',
-  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 10 },
+/** Production default: activities heartbeat every ≤5 s of work, so 30 s of silence means the worker is gone. */
+export const DEFAULT_HEARTBEAT_TIMEOUT_MS = 30_000;
+
+const retry: ActivityOptions['retry'] = { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 10 };
+
+function heartbeatTimeout(timeouts: ActivityTimeouts | undefined): number {
+  return timeouts?.heartbeatTimeoutMs ?? DEFAULT_HEARTBEAT_TIMEOUT_MS;
+}
+
+/**
+ * Short database-only steps (prepare run, record dataset version, register, deploy, mark failed): they never
+ * heartbeat, so they have no heartbeat timeout, and a start-to-close that only a hung connection reaches.
+ */
+export const databaseActivityOptions: ActivityOptions = {
+  startToCloseTimeout: '1 minute',
+  retry,
 };
 
-/** Training: long, heartbeats every epoch, resumes from its last checkpoint after a retry. */
-export const trainingActivityOptions: ActivityOptions = {
-  startToCloseTimeout: '6 hours',
-  heartbeatTimeout: '2 minutes',
-  retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 5 },
-};
+/** Training: hours of compute; heartbeats every few seconds of it and resumes from its last checkpoint after a retry. */
+export function trainingActivityOptions(timeouts?: ActivityTimeouts): ActivityOptions {
+  return {
+    startToCloseTimeout: '12 hours',
+    heartbeatTimeout: heartbeatTimeout(timeouts),
+    retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 5 },
+  };
+}
+
+/** Profiling an upload (up to FACTORY_MAX_UPLOAD_BYTES of CSV): heartbeats per chunk of rows. */
+export function ingestActivityOptions(timeouts?: ActivityTimeouts): ActivityOptions {
+  return { startToCloseTimeout: '2 hours', heartbeatTimeout: heartbeatTimeout(timeouts), retry };
+}
+
+/** Scoring the held-out rows with ONNX and TensorFlow.js: heartbeats per chunk of rows. */
+export function evaluationActivityOptions(timeouts?: ActivityTimeouts): ActivityOptions {
+  return { startToCloseTimeout: '1 hour', heartbeatTimeout: heartbeatTimeout(timeouts), retry };
+}
+
+/** Building and storing the ONNX graph: seconds even for wide models; heartbeats per step. */
+export function exportActivityOptions(timeouts?: ActivityTimeouts): ActivityOptions {
+  return { startToCloseTimeout: '15 minutes', heartbeatTimeout: heartbeatTimeout(timeouts), retry };
+}

@@ -1,12 +1,13 @@
 import { proxyActivities } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import type { IngestInput, IngestResult } from './contracts';
-import { cpuActivityOptions } from './activity-options';
+import { databaseActivityOptions, ingestActivityOptions } from './activity-options';
 
-const { profileUpload, recordDatasetVersion } = proxyActivities<Activities>(cpuActivityOptions);
+const { recordDatasetVersion } = proxyActivities<Activities>(databaseActivityOptions);
 
 /** Upload → schema, statistics and a typed columnar artifact → an immutable dataset version. */
 export async function ingestDataset(input: IngestInput): Promise<IngestResult> {
+  const { profileUpload } = proxyActivities<Activities>(ingestActivityOptions(input.timeouts));
   const profile = await profileUpload({ uploadUri: input.uploadUri });
   return recordDatasetVersion({ ...input, profile });
 }

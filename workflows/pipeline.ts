@@ -38,13 +38,13 @@ export async function factoryPipeline(input: PipelineInput): Promise<PipelineRes
     status.stage = 'export';
     const exported = await executeChild(exportModel, {
       workflowId: `${id}/export`,
-      args: [{ trainingRunId: trained.trainingRunId, modelUri: trained.modelUri }],
+      args: [{ trainingRunId: trained.trainingRunId, modelUri: trained.modelUri, timeouts: input.timeouts }],
     });
 
     status.stage = 'evaluate';
     const evaluation = await executeChild(evaluateModel, {
       workflowId: `${id}/evaluate`,
-      args: [{ trainingRunId: trained.trainingRunId, modelUri: trained.modelUri, onnxUri: exported.onnxUri }],
+      args: [{ trainingRunId: trained.trainingRunId, modelUri: trained.modelUri, onnxUri: exported.onnxUri, timeouts: input.timeouts }],
     });
     status.evaluation = evaluation;
 

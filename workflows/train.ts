@@ -7,9 +7,9 @@ import {
   type TrainingRequest,
   type TrainResult,
 } from './contracts';
-import { cpuActivityOptions, trainingActivityOptions } from './activity-options';
+import { databaseActivityOptions, trainingActivityOptions } from './activity-options';
 
-const { prepareTrainingRun, markTrainingRunFailed } = proxyActivities<Activities>(cpuActivityOptions);
+const { prepareTrainingRun, markTrainingRunFailed } = proxyActivities<Activities>(databaseActivityOptions);
 
 /** Trains one model on the CPU or GPU queue and records the run; progress goes to the parent pipeline. */
 export async function trainModel(request: TrainingRequest): Promise<TrainResult> {
@@ -20,7 +20,7 @@ export async function trainModel(request: TrainingRequest): Promise<TrainResult>
   setHandler(trainingProgressQuery, () => progress);
 
   const info = workflowInfo();
-  const { fitModel } = proxyActivities<Activities>({ ...trainingActivityOptions, taskQueue: request.trainingTaskQueue });
+  const { fitModel } = proxyActivities<Activities>({ ...trainingActivityOptions(request.timeouts), taskQueue: request.trainingTaskQueue });
   const run = await prepareTrainingRun({ ...request, workflowId: info.workflowId });
   try {
     return await fitModel({

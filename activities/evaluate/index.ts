@@ -1,3 +1,4 @@
+import { Context } from '@temporalio/activity';
 import { eq } from 'drizzle-orm';
 import { ApplicationFailure } from '@temporalio/common';
 import { trainingRuns } from '../../db/schema';
@@ -10,11 +11,15 @@ import type { TrainedModel } from '../../ml/trained-model';
 import { loadOnnxSession, runOnnxModel } from '../../serving/onnx-session';
 import { FailureType, type EvaluateInput, type EvaluationSummary } from '../../workflows/contracts';
 import type { ActivityDeps } from '../deps';
+import { throttledHeartbeat } from '../heartbeat';
 import { selectRows, selectValues } from '../../data/design-matrix';
 import { loadTrainingData } from '../train/load-training-data';
 
 /** ONNX and TensorFlow.js must agree this closely on every held-out row. */
 export const PARITY_TOLERANCE = 1e-4;
+
+/** Held-out rows scored between two heartbeats. */
+const EVALUATION_CHUNK_ROWS = 8192;
 
 export function createEvaluateActivities(deps: ActivityDeps) {
   return {
@@ -23,6 +28,8 @@ export function createEvaluateActivities(deps: ActivityDeps) {
      * reproduces the TensorFlow.js model row by row.
      */
     async evaluateOnHoldout(input: EvaluateInput): Promise<EvaluationSummary> {
+      const beat = throttledHeartbeat(Context.current());
+      beat({ rows: 0 }, true);
       await initTfBackend({ preferGpu: false });
       const { run, matrix, split } = await loadTrainingData(deps, input.trainingRunId);
       const width = run.features.length;
@@ -33,15 +40,33 @@ export function createEvaluateActivities(deps: ActivityDeps) {
       const trained = await deps.artifacts.getJson<TrainedModel>(input.modelUri);
       const session = await loadOnnxSession(await deps.artifacts.get(input.onnxUri));
       const [outputName = 'probabilities'] = onnxOutputNames(trained);
-      const onnxOutputs = await runOnnxModel(session, x, n, width, outputName);
-      const tfOutputs = predictOutputs(trained, x, n);
+      // In chunks of rows, heartbeating after each: scoring a large held-out split takes a while.
+      const outputWidth = trained.task === 'regression' ? 1 : trained.classes.length;
+      const onnxOutputs = new Float32Array(n * outputWidth);
+      const tfOutputs = new Float32Array(n * outputWidth);
+      for (let start = 0; start < n; start += EVALUATION_CHUNK_ROWS) {
+        const rows = Math.min(EVALUATION_CHUNK_ROWS, n - start);
+        const chunk = x.subarray(start * width, (start + rows) * width);
+        const onnxChunk = await runOnnxModel(session, chunk, rows, width, outputName);
+        const tfChunk = predictOutputs(trained, chunk, rows);
+        if (onnxChunk.length !== rows * outputWidth || tfChunk.length !== rows * outputWidth) {
+          throw ApplicationFailure.create({
+            type: FailureType.OnnxParityFailed,
+            message: `The ONNX export gives ${onnxChunk.length / rows} outputs per row and the trained model ${tfChunk.length / rows}; both should give ${outputWidth}.`,
+            nonRetryable: true,
+          });
+        }
+        onnxOutputs.set(onnxChunk, start * outputWidth);
+        tfOutputs.set(tfChunk, start * outputWidth);
+        beat({ rows: start + rows, of: n });
+      }
       // Regression values are compared in target standard deviations, so the tolerance means the same at any scale.
       const scale = trained.task === 'regression' ? trained.target.std : 1;
       let maxAbsDiff = 0;
       for (let i = 0; i < tfOutputs.length; i++) {
         maxAbsDiff = Math.max(maxAbsDiff, Math.abs((onnxOutputs[i] as number) - (tfOutputs[i] as number)) / scale);
       }
-      if (onnxOutputs.length !== tfOutputs.length || !(maxAbsDiff <= PARITY_TOLERANCE)) {
+      if (!(maxAbsDiff <= PARITY_TOLERANCE)) {
         throw ApplicationFailure.create({
           type: FailureType.OnnxParityFailed,
           message: `The ONNX export differs from the trained model by ${maxAbsDiff} (tolerance ${PARITY_TOLERANCE}) on the held-out rows.`,

@@ -12,7 +12,8 @@ import type { TrainingRequest, TrainResult } from '../../workflows/contracts';
 import type { ActivityDeps } from '../deps';
 import { decodeDatasetArrow } from '../../data/columnar';
 import { selectRows, selectValues } from '../../data/design-matrix';
-import { loadTrainingData, loadTrainingRun } from './load-training-data';
+import { loadTrainingData, loadTrainingRun, type TrainingRunRow } from './load-training-data';
+import { throttledHeartbeat } from '../heartbeat';
 import { resolveTrainingColumns } from '../../data/training-columns';
 import { checkFamilyForTask, chooseTask, profileValues, targetClasses } from '../../data/target-task';
 import { standardiseTarget } from '../../ml/standardise';
@@ -20,10 +21,14 @@ import type { ModelHead } from '../../ml/tf-model';
 
 /** What a training attempt heartbeats: a retry resumes after the last checkpointed epoch. */
 export interface TrainingHeartbeat {
+  /** Last completed and checkpointed epoch (0 before the first). */
   epoch: number;
   epochs: number;
   loss: number;
-  checkpointUri: string;
+  checkpointUri: string | null;
+  /** Progress inside the epoch being trained, so the heartbeat keeps coming however long an epoch takes. */
+  batch?: number;
+  batches?: number;
 }
 
 export function createTrainActivities(deps: ActivityDeps) {
@@ -66,8 +71,13 @@ export function createTrainActivities(deps: ActivityDeps) {
     /** Trains epoch by epoch; heartbeats and checkpoints every epoch and resumes from the last one after a retry. */
     async fitModel(input: { trainingRunId: string; progressWorkflowId: string }): Promise<TrainResult> {
       const ctx = Context.current();
+      const beat = throttledHeartbeat(ctx);
+      const previous = ctx.info.heartbeatDetails as TrainingHeartbeat | undefined;
+      // Re-send what the last attempt reached, so a crash while loading doesn't lose the resume point.
+      beat(previous ?? null, true);
       const { backend } = await initTfBackend({ preferGpu: deps.preferGpu });
       const { run, matrix, split } = await loadTrainingData(deps, input.trainingRunId);
+      beat(previous ?? null, true);
       const log = ctx.log;
       log.info('training', { trainingRunId: run.id, backend, taskQueue: ctx.info.taskQueue, attempt: ctx.info.attempt });
 
@@ -81,9 +91,15 @@ export function createTrainActivities(deps: ActivityDeps) {
       const standardisation = computeStandardisation(trainX, split.train.length, width);
       const x = applyStandardisation(trainX, split.train.length, standardisation);
 
-      const previous = ctx.info.heartbeatDetails as TrainingHeartbeat | undefined;
-      const resumeFrom = previous ? await deps.artifacts.getJson<TrainingCheckpoint>(previous.checkpointUri) : undefined;
+      const resumeFrom = await resumePoint(deps, run, previous);
       if (resumeFrom) log.info('resuming from checkpoint', { epoch: resumeFrom.epoch });
+      let reached: TrainingHeartbeat = {
+        epoch: resumeFrom?.epoch ?? 0,
+        epochs: run.spec.epochs,
+        loss: resumeFrom?.history.at(-1)?.loss ?? Number.NaN,
+        checkpointUri: resumeFrom ? (previous?.epoch === resumeFrom.epoch ? previous.checkpointUri : run.checkpointUri) : null,
+      };
+      beat(reached, true);
       await deps.db.update(trainingRuns).set({ backend, status: 'running' }).where(eq(trainingRuns.id, run.id));
 
       const model = buildTfModel(run.spec, width, head);
@@ -96,13 +112,16 @@ export function createTrainActivities(deps: ActivityDeps) {
           inputSize: width,
           spec: run.spec,
           resumeFrom,
+          onBatch: ({ batch, batches }) => beat({ ...reached, batch, batches } satisfies TrainingHeartbeat),
           onEpoch: async (progress, checkpoint) => {
             if (ctx.cancellationSignal.aborted) throw new CancelledFailure('training cancelled');
             const stored = await deps.artifacts.putJson(await checkpoint());
-            ctx.heartbeat({ ...progress, checkpointUri: stored.uri } satisfies TrainingHeartbeat);
             const [current] = await deps.db.select({ epochMetrics: trainingRuns.epochMetrics }).from(trainingRuns).where(eq(trainingRuns.id, run.id));
             const epochMetrics = [...(current?.epochMetrics ?? []).filter((m) => m.epoch < progress.epoch), { epoch: progress.epoch, loss: progress.loss, attempt: ctx.info.attempt }];
             await deps.db.update(trainingRuns).set({ epochMetrics, checkpointUri: stored.uri }).where(eq(trainingRuns.id, run.id));
+            // Only after the row: a heartbeat ahead of it would resume past an epoch whose metrics were never written.
+            reached = { ...progress, checkpointUri: stored.uri };
+            beat(reached, true);
             await deps.reportProgress(input.progressWorkflowId, progress);
           },
         });
@@ -131,4 +150,15 @@ export function createTrainActivities(deps: ActivityDeps) {
         .where(eq(trainingRuns.id, input.trainingRunId));
     },
   };
+}
+
+/**
+ * The later of the last heartbeat and the per-epoch row: the SDK throttles heartbeats, so after a SIGKILL
+ * the row (written every epoch) may be ahead of what reached the server; at most the epoch in progress repeats.
+ */
+async function resumePoint(deps: ActivityDeps, run: TrainingRunRow, heartbeat: TrainingHeartbeat | undefined): Promise<TrainingCheckpoint | undefined> {
+  const rowEpoch = run.epochMetrics.at(-1)?.epoch ?? 0;
+  const heartbeatEpoch = heartbeat?.checkpointUri ? heartbeat.epoch : 0;
+  const uri = rowEpoch > heartbeatEpoch ? run.checkpointUri : heartbeat?.checkpointUri;
+  return uri ? deps.artifacts.getJson<TrainingCheckpoint>(uri) : undefined;
 }

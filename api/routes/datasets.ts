@@ -40,7 +40,7 @@ export function datasetRoutes(deps: ApiDeps) {
       workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
       workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE,
       memo: { projectId },
-      args: [{ projectId, datasetName: name, uploadUri: upload.uri, uploadSha256: upload.sha256, uploadBytes: upload.bytes, contentType }],
+      args: [{ projectId, datasetName: name, uploadUri: upload.uri, uploadSha256: upload.sha256, uploadBytes: upload.bytes, contentType, timeouts: deps.activityTimeouts }],
     });
     const result = await handle.result();
     const version = await getDatasetVersion(deps.db, result.datasetVersionId);

@@ -72,6 +72,7 @@ export function pipelineRoutes(deps: ApiDeps) {
       modelName: body.registeredModel ?? body.endpoint,
       minAccuracy: body.minAccuracy,
       ...(body.minR2 !== undefined && { minR2: body.minR2 }),
+      timeouts: deps.activityTimeouts,
     };
     const workflowId = `pipeline-${body.endpoint}-${randomUUID().slice(0, 8)}`;
     const handle = await deps.temporal.workflow.start(factoryPipeline, {

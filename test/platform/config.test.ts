@@ -8,6 +8,12 @@ describe('loadConfig', () => {
     expect(config.artifactRoot).toBe(`${config.home}/artifacts`);
   });
 
+  it('reads the dev-server port and the heartbeat timeout, with production defaults', () => {
+    expect(loadConfig({})).toMatchObject({ temporalPort: 7233, heartbeatTimeoutMs: 30_000 });
+    expect(loadConfig({ TEMPORAL_PORT: '7999', FACTORY_HEARTBEAT_TIMEOUT_SECONDS: '2.5' })).toMatchObject({ temporalPort: 7999, heartbeatTimeoutMs: 2500 });
+    expect(() => loadConfig({ FACTORY_HEARTBEAT_TIMEOUT_SECONDS: '0' })).toThrow(/FACTORY_HEARTBEAT_TIMEOUT_SECONDS/);
+  });
+
   it('treats empty variables as unset', () => {
     expect(loadConfig({ DATABASE_URL: '', PORT: '' }).databaseUrl).toBeUndefined();
   });

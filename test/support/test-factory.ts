@@ -19,6 +19,8 @@ export interface TestFactory {
   projectId: string;
   adminKey: string;
   taskQueues: TaskQueues;
+  /** Where the factory keeps artifacts: a worker in another process needs the same root. */
+  artifactRoot: string;
   /** Calls the API in-process, as curl would over HTTP, with the admin key unless another is given. */
   request(method: string, path: string, opts?: { json?: unknown; body?: RequestInit['body']; contentType?: string; key?: string | null }): Promise<Response>;
   createKey(role: 'viewer' | 'operator' | 'admin'): Promise<string>;
@@ -31,7 +33,9 @@ export interface TestFactory {
  * The whole factory against the suite's Temporal server and database, isolated by its own project and
  * task queues so test files can run side by side. One per test file (beforeAll), never per test.
  */
-export async function startTestFactory(opts: { maxUploadBytes?: number; parts?: FactoryOptions['parts'] } = {}): Promise<TestFactory> {
+export async function startTestFactory(
+  opts: { maxUploadBytes?: number; parts?: FactoryOptions['parts']; activityTimeouts?: FactoryOptions['activityTimeouts'] } = {},
+): Promise<TestFactory> {
   const suffix = randomUUID().slice(0, 8);
   const logger = createLogger(process.env.TEST_LOG_LEVEL ?? 'error');
   installTemporalLogger(logger);
@@ -52,6 +56,7 @@ export async function startTestFactory(opts: { maxUploadBytes?: number; parts?: 
     parts: opts.parts ?? { api: true, cpuWorker: true, gpuWorker: true },
     maxUploadBytes: opts.maxUploadBytes ?? 8 * 1024 * 1024,
     workflowBundle: { codePath: inject('workflowBundlePath') },
+    activityTimeouts: opts.activityTimeouts,
   };
   const factory = await startFactory(options);
   const extra: Factory[] = [];
@@ -62,6 +67,7 @@ export async function startTestFactory(opts: { maxUploadBytes?: number; parts?: 
     projectId,
     adminKey,
     taskQueues,
+    artifactRoot,
     request(method, urlPath, { json, body, contentType, key } = {}) {
       const headers: Record<string, string> = {};
       const apiKey = key === undefined ? adminKey : key;

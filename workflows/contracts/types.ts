@@ -1,6 +1,12 @@
 import type { ModelSpec, Task, TaskChoice } from '../../domain/model';
 import type { Accelerator } from './task-queues';
 
+/** Activity timing a deployment tunes (tests shorten it); workflows can't read the environment, so it rides in the input. */
+export interface ActivityTimeouts {
+  /** A heartbeating activity silent this long is presumed dead (its worker crashed) and retried elsewhere. */
+  heartbeatTimeoutMs: number;
+}
+
 export interface IngestInput {
   projectId: string;
   datasetName: string;
@@ -8,6 +14,7 @@ export interface IngestInput {
   uploadSha256: string;
   uploadBytes: number;
   contentType: string;
+  timeouts?: ActivityTimeouts;
 }
 
 export interface IngestResult {
@@ -29,6 +36,7 @@ export interface TrainingRequest {
   accelerator: Accelerator;
   /** The task queue that runs training activities for this accelerator. */
   trainingTaskQueue: string;
+  timeouts?: ActivityTimeouts;
 }
 
 export interface TrainResult {
@@ -43,6 +51,12 @@ export interface TrainResult {
   finalLoss: number;
 }
 
+export interface ExportInput {
+  trainingRunId: string;
+  modelUri: string;
+  timeouts?: ActivityTimeouts;
+}
+
 export interface ExportResult {
   onnxUri: string;
   onnxSha256: string;
@@ -52,6 +66,7 @@ export interface EvaluateInput {
   trainingRunId: string;
   modelUri: string;
   onnxUri: string;
+  timeouts?: ActivityTimeouts;
 }
 
 interface SummaryCommon {
