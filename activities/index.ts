@@ -5,6 +5,7 @@ import { createExportActivities } from './export';
 import { createEvaluateActivities } from './evaluate';
 import { createRegistryActivities } from './registry';
 import { createDeployActivities } from './deploy';
+import { createFailureActivities } from './failures';
 
 export type { ActivityDeps } from './deps';
 
@@ -17,6 +18,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createEvaluateActivities(deps),
     ...createRegistryActivities(deps),
     ...createDeployActivities(deps),
+    ...createFailureActivities(deps),
   };
 }
 

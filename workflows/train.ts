@@ -1,6 +1,8 @@
-import { proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
+import { CancellationScope, patched, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import {
+  describeFailure,
+  RECORD_FAILURE_ROOT_CAUSE,
   trainingProgressQuery,
   trainingProgressSignal,
   type TrainingProgress,
@@ -9,7 +11,7 @@ import {
 } from './contracts';
 import { cpuActivityOptions, trainingActivityOptions } from './activity-options';
 
-const { prepareTrainingRun, markTrainingRunFailed } = proxyActivities<Activities>(cpuActivityOptions);
+const { prepareTrainingRun, markTrainingRunFailed, recordTrainingRunFailure } = proxyActivities<Activities>(cpuActivityOptions);
 
 /** Trains one model on the CPU or GPU queue and records the run; progress goes to the parent pipeline. */
 export async function trainModel(request: TrainingRequest): Promise<TrainResult> {
@@ -28,7 +30,13 @@ export async function trainModel(request: TrainingRequest): Promise<TrainResult>
       progressWorkflowId: info.parent?.workflowId ?? info.workflowId,
     });
   } catch (err) {
-    await markTrainingRunFailed({ trainingRunId: run.trainingRunId, reason: err instanceof Error ? err.message : String(err) });
+    if (patched(RECORD_FAILURE_ROOT_CAUSE)) {
+      // Non-cancellable: a cancelled workflow still records why its run stopped.
+      const failure = describeFailure(err, 'train');
+      await CancellationScope.nonCancellable(() => recordTrainingRunFailure({ trainingRunId: run.trainingRunId, failure }));
+    } else {
+      await markTrainingRunFailed({ trainingRunId: run.trainingRunId, reason: err instanceof Error ? err.message : String(err) });
+    }
     throw err;
   }
 }
