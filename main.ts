@@ -8,7 +8,7 @@ import { startFactory } from './factory/start-factory';
 import { installTemporalLogger } from './platform/temporal-logger';
 import { findOrBuildTemporalCli } from './platform/temporal-cli';
 import { startDevServer, type DevServer } from './platform/temporal-dev-server';
-import { CPU_TASK_QUEUE, GPU_TASK_QUEUE } from './workflows/contracts';
+import { ARTIFACT_GC_SCHEDULE_ID, CPU_TASK_QUEUE, GPU_TASK_QUEUE } from './workflows/contracts';
 
 /**
  * `npm start`: the whole factory in one process: API, factory-cpu and factory-gpu workers, and, when
@@ -50,6 +50,7 @@ async function main(): Promise<void> {
     parts: { api: true, cpuWorker: true, gpuWorker: true },
     port: config.port,
     maxUploadBytes: config.maxUploadBytes,
+    artifactGc: { scheduleId: ARTIFACT_GC_SCHEDULE_ID, ...config.artifactGc },
     temporalUiUrl,
   });
 

@@ -6,6 +6,7 @@ import { createEvaluateActivities } from './evaluate';
 import { createRegistryActivities } from './registry';
 import { createDeployActivities } from './deploy';
 import { createFailureActivities } from './failures';
+import { createMaintenanceActivities } from './maintenance';
 
 export type { ActivityDeps } from './deps';
 
@@ -19,6 +20,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createRegistryActivities(deps),
     ...createDeployActivities(deps),
     ...createFailureActivities(deps),
+    ...createMaintenanceActivities(deps),
   };
 }
 

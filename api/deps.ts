@@ -16,4 +16,6 @@ export interface ApiDeps {
   /** Base URL of the Temporal Web UI, when one runs, for links in responses. */
   temporalUiUrl?: string;
   temporalNamespace: string;
+  /** Grace period of an artifact collection started through the API (default 24 h). */
+  artifactGraceMs?: number;
 }

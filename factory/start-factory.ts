@@ -13,6 +13,7 @@ import { Predictor } from '../serving/predictor';
 import { createCpuWorker, createGpuWorker } from '../workers/create-workers';
 import { trainingProgressSignal, type TaskQueues, type TrainingProgress } from '../workflows/contracts';
 import { codeVersion } from '../platform/code-version';
+import { ensureArtifactGcSchedule } from './artifact-gc-schedule';
 
 export interface FactoryOptions {
   db: Db;
@@ -29,6 +30,8 @@ export interface FactoryOptions {
   workflowBundle?: WorkerOptions['workflowBundle'];
   /** Milliseconds in-flight activities may finish after shutdown before they are cancelled (and retried elsewhere). */
   shutdownGraceTimeMs?: number;
+  /** Create (or update) the Temporal Schedule that collects unreferenced artifacts; omit in processes that should not. */
+  artifactGc?: { scheduleId: string; intervalHours: number; graceMs: number };
 }
 
 export interface Factory {
@@ -82,6 +85,10 @@ export async function startFactory(opts: FactoryOptions): Promise<Factory> {
     }),
   );
 
+  if (opts.artifactGc) {
+    await ensureArtifactGcSchedule(client, { scheduleId: opts.artifactGc.scheduleId, every: `${opts.artifactGc.intervalHours} hours`, graceMs: opts.artifactGc.graceMs, taskQueue: opts.taskQueues.cpu });
+  }
+
   const app = createApp({
     db: opts.db,
     temporal: client,
@@ -92,6 +99,7 @@ export async function startFactory(opts: FactoryOptions): Promise<Factory> {
     maxUploadBytes: opts.maxUploadBytes,
     temporalUiUrl: opts.temporalUiUrl,
     temporalNamespace: opts.namespace,
+    artifactGraceMs: opts.artifactGc?.graceMs,
   });
   const server = opts.parts.api && opts.port !== undefined ? serve({ fetch: app.fetch, port: opts.port, hostname: '0.0.0.0' }) : undefined;
 

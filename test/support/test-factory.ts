@@ -31,7 +31,7 @@ export interface TestFactory {
  * The whole factory against the suite's Temporal server and database, isolated by its own project and
  * task queues so test files can run side by side. One per test file (beforeAll), never per test.
  */
-export async function startTestFactory(opts: { maxUploadBytes?: number; parts?: FactoryOptions['parts'] } = {}): Promise<TestFactory> {
+export async function startTestFactory(opts: { maxUploadBytes?: number; parts?: FactoryOptions['parts']; artifactGc?: FactoryOptions['artifactGc'] } = {}): Promise<TestFactory> {
   const suffix = randomUUID().slice(0, 8);
   const logger = createLogger(process.env.TEST_LOG_LEVEL ?? 'error');
   installTemporalLogger(logger);
@@ -52,6 +52,7 @@ export async function startTestFactory(opts: { maxUploadBytes?: number; parts?: 
     parts: opts.parts ?? { api: true, cpuWorker: true, gpuWorker: true },
     maxUploadBytes: opts.maxUploadBytes ?? 8 * 1024 * 1024,
     workflowBundle: { codePath: inject('workflowBundlePath') },
+    artifactGc: opts.artifactGc,
   };
   const factory = await startFactory(options);
   const extra: Factory[] = [];

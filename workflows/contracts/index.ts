@@ -3,3 +3,4 @@ export * from './failures';
 export * from './types';
 export * from './messages';
 export * from './failure-cause';
+export * from './maintenance';
