@@ -76,12 +76,17 @@ describe('pipeline failures record their root cause', () => {
 
     const [after] = await t.database.db.select().from(endpoints).where(eq(endpoints.name, 'churn'));
     expect(after).toMatchObject({ status: 'failed', stableVersionId: before?.stableVersionId, failureCause: { stage: 'deploy' } });
+    const shown = (await (await t.request('GET', '/v1/endpoints/churn')).json()) as { status: string; failure: { stage: string; type: string } | null };
+    expect(shown).toMatchObject({ status: 'failed', failure: { stage: 'deploy', type: 'WorkflowExecutionAlreadyStartedError' } });
     const predict = await t.request('POST', '/v1/endpoints/churn/predict', { json: { records: [{ tenure: 2, spend: 180 }] } });
     expect(predict.status).toBe(200);
     expect(((await predict.json()) as { modelVersion: { version: number } }).modelVersion.version).toBe(1);
 
-    // The first pipeline's run succeeded and keeps no failure.
+    // The first pipeline's run succeeded and keeps no failure; the next good deploy clears the endpoint's.
     expect(await runOf(first)).toMatchObject({ status: 'succeeded', failure: null });
+    const third = await startPipeline({ dataset: 'churn', model: { type: 'logistic', epochs: 5, learningRate: 0.1 }, endpoint: 'churn' });
+    expect((await waitForWorkflow(t, third)).status).toBe('COMPLETED');
+    expect(await (await t.request('GET', '/v1/endpoints/churn')).json()).toMatchObject({ status: 'live', failure: null });
   });
 });
 
