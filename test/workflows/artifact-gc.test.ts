@@ -46,8 +46,10 @@ describe('artifact collection', () => {
   });
 
   it('after a succeeded and a cancelled run, deletes checkpoints and orphans and keeps what rows reference', async () => {
-    expect((await t.request('POST', '/v1/datasets/churn/versions', { body: toCsv(churnRows(600)), contentType: 'text/csv' })).status).toBe(201);
-    const succeeded = await startPipeline({ model: { type: 'logistic', epochs: 5, learningRate: 0.1 }, endpoint: 'gc' });
+    const upload = await t.request('POST', '/v1/datasets/churn/versions', { body: toCsv(churnRows(600)), contentType: 'text/csv' });
+    expect(upload.status).toBe(201);
+    const datasetVersionId = ((await upload.json()) as { id: string }).id;
+    const succeeded = await startPipeline({ model: { type: 'logistic', epochs: 5, learningRate: 0.1 }, endpoint: 'gc-kept' });
     expect((await waitForWorkflow(t, succeeded)).status).toBe('COMPLETED');
 
     const gpuWorker = await t.startWorkers({ gpuWorker: true }, { shutdownGraceTimeMs: 0 });
@@ -65,7 +67,7 @@ describe('artifact collection', () => {
     const goodRun = await runOf(succeeded);
     const cancelledRun = await runOf(cancelled);
     const [version] = await t.database.db.select().from(modelVersions).where(eq(modelVersions.trainingRunId, goodRun?.id ?? ''));
-    const [dataset] = await t.database.db.select().from(datasetVersions);
+    const [dataset] = await t.database.db.select().from(datasetVersions).where(eq(datasetVersions.id, datasetVersionId));
     expect(cancelledRun?.status).toBe('cancelled');
     const keep = [sha256Of(goodRun?.modelUri), sha256Of(version?.onnxUri), sha256Of(dataset?.artifactUri), dataset?.source.uploadSha256 ?? ''];
     const gone = [sha256Of(goodRun?.checkpointUri), sha256Of(cancelledRun?.checkpointUri), orphan.sha256];
@@ -83,9 +85,9 @@ describe('artifact collection', () => {
     for (const sha256 of gone) expect(after.has(sha256)).toBe(false);
 
     // What is left still serves and still trains.
-    const predict = await t.request('POST', '/v1/endpoints/gc/predict', { json: { records: [{ tenure: 2, spend: 180 }] } });
+    const predict = await t.request('POST', '/v1/endpoints/gc-kept/predict', { json: { records: [{ tenure: 2, spend: 180 }] } });
     expect(predict.status).toBe(200);
-    const retrain = await startPipeline({ model: { type: 'logistic', epochs: 3, learningRate: 0.1 }, endpoint: 'gc' });
+    const retrain = await startPipeline({ model: { type: 'logistic', epochs: 3, learningRate: 0.1 }, endpoint: 'gc-kept' });
     expect((await waitForWorkflow(t, retrain)).status).toBe('COMPLETED');
   });
 

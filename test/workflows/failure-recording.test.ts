@@ -1,4 +1,4 @@
-import { eq } from 'drizzle-orm';
+import { and, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { endpoints, modelVersions, trainingRuns } from '../../db/schema';
 import { deployModel } from '../../workflows';
@@ -49,17 +49,17 @@ describe('pipeline failures record their root cause', () => {
   });
 
   it('marks the registered version and the endpoint when deploy fails, and the endpoint keeps serving its stable version', async () => {
-    const first = await startPipeline({ dataset: 'churn', model: { type: 'logistic', epochs: 10, learningRate: 0.1 }, endpoint: 'churn' });
+    const first = await startPipeline({ dataset: 'churn', model: { type: 'logistic', epochs: 10, learningRate: 0.1 }, endpoint: 'deploy-fails' });
     expect((await waitForWorkflow(t, first)).status).toBe('COMPLETED');
-    const [before] = await t.database.db.select().from(endpoints).where(eq(endpoints.name, 'churn'));
+    const [before] = await t.database.db.select().from(endpoints).where(and(eq(endpoints.projectId, t.projectId), eq(endpoints.name, 'deploy-fails')));
 
     // The second pipeline waits in training (gpu, no worker) while its deploy stage's workflow id is taken:
     // Temporal itself then refuses to start the deploy child, a real deploy failure.
-    const second = await startPipeline({ dataset: 'churn', model: { type: 'logistic', epochs: 10, learningRate: 0.1, accelerator: 'gpu' }, endpoint: 'churn' });
+    const second = await startPipeline({ dataset: 'churn', model: { type: 'logistic', epochs: 10, learningRate: 0.1, accelerator: 'gpu' }, endpoint: 'deploy-fails' });
     const squatter = await t.factory.client.workflow.start(deployModel, {
       workflowId: `${second}/deploy`,
       taskQueue: `nobody-polls-${second}`,
-      args: [{ projectId: t.projectId, endpointName: 'churn', modelVersionId: 'none', reason: 'occupies the id' }],
+      args: [{ projectId: t.projectId, endpointName: 'deploy-fails', modelVersionId: 'none', reason: 'occupies the id' }],
     });
     await t.startWorkers({ gpuWorker: true });
     const final = await waitForWorkflow(t, second);
@@ -74,19 +74,19 @@ describe('pipeline failures record their root cause', () => {
     expect(version?.failure).toMatch(/^deploy: WorkflowExecutionAlreadyStartedError: /);
     expect(version?.failedAt).toBeInstanceOf(Date);
 
-    const [after] = await t.database.db.select().from(endpoints).where(eq(endpoints.name, 'churn'));
+    const [after] = await t.database.db.select().from(endpoints).where(and(eq(endpoints.projectId, t.projectId), eq(endpoints.name, 'deploy-fails')));
     expect(after).toMatchObject({ status: 'failed', stableVersionId: before?.stableVersionId, failureCause: { stage: 'deploy' } });
-    const shown = (await (await t.request('GET', '/v1/endpoints/churn')).json()) as { status: string; failure: { stage: string; type: string } | null };
+    const shown = (await (await t.request('GET', '/v1/endpoints/deploy-fails')).json()) as { status: string; failure: { stage: string; type: string } | null };
     expect(shown).toMatchObject({ status: 'failed', failure: { stage: 'deploy', type: 'WorkflowExecutionAlreadyStartedError' } });
-    const predict = await t.request('POST', '/v1/endpoints/churn/predict', { json: { records: [{ tenure: 2, spend: 180 }] } });
+    const predict = await t.request('POST', '/v1/endpoints/deploy-fails/predict', { json: { records: [{ tenure: 2, spend: 180 }] } });
     expect(predict.status).toBe(200);
     expect(((await predict.json()) as { modelVersion: { version: number } }).modelVersion.version).toBe(1);
 
     // The first pipeline's run succeeded and keeps no failure; the next good deploy clears the endpoint's.
     expect(await runOf(first)).toMatchObject({ status: 'succeeded', failure: null });
-    const third = await startPipeline({ dataset: 'churn', model: { type: 'logistic', epochs: 5, learningRate: 0.1 }, endpoint: 'churn' });
+    const third = await startPipeline({ dataset: 'churn', model: { type: 'logistic', epochs: 5, learningRate: 0.1 }, endpoint: 'deploy-fails' });
     expect((await waitForWorkflow(t, third)).status).toBe('COMPLETED');
-    expect(await (await t.request('GET', '/v1/endpoints/churn')).json()).toMatchObject({ status: 'live', failure: null });
+    expect(await (await t.request('GET', '/v1/endpoints/deploy-fails')).json()).toMatchObject({ status: 'live', failure: null });
   });
 });
 
