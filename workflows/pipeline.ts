@@ -1,4 +1,4 @@
-import { CancellationScope, executeChild, patched, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
+import { CancellationScope, executeChild, log, patched, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import { cpuActivityOptions } from './activity-options';
 import {
@@ -100,7 +100,10 @@ export async function factoryPipeline(input: PipelineInput): Promise<PipelineRes
           deploy: stage === 'deploy' ? { projectId: input.projectId, endpointName: input.endpointName, deployWorkflowId: `${id}/deploy` } : null,
           failure: describeFailure(err, stage),
         }),
-      );
+      ).catch((recordErr: unknown) => {
+        // The stage's failure is the one to report; a recording that gave up only gets logged.
+        log.error('could not record the pipeline failure', { error: rootCauseMessage(recordErr) });
+      });
     }
     throw err;
   }

@@ -1,8 +1,9 @@
-import { CancellationScope, patched, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
+import { CancellationScope, log, patched, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import {
   describeFailure,
   RECORD_FAILURE_ROOT_CAUSE,
+  rootCauseMessage,
   trainingProgressQuery,
   trainingProgressSignal,
   type TrainingProgress,
@@ -33,8 +34,12 @@ export async function trainModel(request: TrainingRequest): Promise<TrainResult>
     if (patched(RECORD_FAILURE_ROOT_CAUSE)) {
       // Non-cancellable: a cancelled workflow still records why its run stopped.
       const failure = describeFailure(err, 'train');
-      await CancellationScope.nonCancellable(() => recordTrainingRunFailure({ trainingRunId: run.trainingRunId, failure }));
+      await CancellationScope.nonCancellable(() => recordTrainingRunFailure({ trainingRunId: run.trainingRunId, failure })).catch((recordErr: unknown) => {
+        // The training failure is the one to report; a recording that gave up only gets logged.
+        log.error('could not record the training failure', { error: rootCauseMessage(recordErr) });
+      });
     } else {
+      // Workflows started before the patch keep their recorded commands.
       await markTrainingRunFailed({ trainingRunId: run.trainingRunId, reason: err instanceof Error ? err.message : String(err) });
     }
     throw err;
