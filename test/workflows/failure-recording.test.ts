@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { endpoints, modelVersions, trainingRuns } from '../../db/schema';
 import { deployModel } from '../../workflows';
 import { churnRows, toCsv } from '../support/synthetic-data';
+import { recordHistory } from '../support/record-history';
 import { startTestFactory, waitForWorkflow, type TestFactory } from '../support/test-factory';
 
 /** A failed or cancelled pipeline leaves its real root cause on the run, model version and endpoint rows. */
@@ -29,6 +30,7 @@ describe('pipeline failures record their root cause', () => {
     expect((await t.request('POST', '/v1/datasets/tiny/versions', { body: toCsv(churnRows(8)), contentType: 'text/csv' })).status).toBe(201);
     const workflowId = await startPipeline({ dataset: 'tiny', model: { type: 'logistic', epochs: 2 }, endpoint: 'tiny' });
     expect((await waitForWorkflow(t, workflowId)).status).toBe('FAILED');
+    await recordHistory(`${workflowId}/train`, 'train-model-failed.json');
 
     const run = await runOf(workflowId);
     expect(run).toMatchObject({ status: 'failed', failureCause: { stage: 'train', type: 'InvalidInput', code: 'too_few_rows' } });
@@ -41,6 +43,8 @@ describe('pipeline failures record their root cause', () => {
     await waitFor(async () => (await runOf(workflowId))?.status === 'running');
     await t.factory.client.workflow.getHandle(workflowId).cancel();
     expect((await waitForWorkflow(t, workflowId)).status).toBe('CANCELLED');
+    await recordHistory(workflowId, 'factory-pipeline-cancelled.json');
+    await recordHistory(`${workflowId}/train`, 'train-model-cancelled.json');
 
     const run = await runOf(workflowId);
     expect(run).toMatchObject({ status: 'cancelled', failureCause: { stage: 'train', type: 'cancelled', code: null } });
@@ -66,6 +70,7 @@ describe('pipeline failures record their root cause', () => {
     await squatter.terminate('test done');
     expect(final.status).toBe('FAILED');
     expect(final.progress?.stage).toBe('failed');
+    await recordHistory(second, 'factory-pipeline-deploy-failed.json');
 
     const run = await runOf(second);
     expect(run).toMatchObject({ status: 'failed', failureCause: { stage: 'deploy', type: 'WorkflowExecutionAlreadyStartedError' } });
