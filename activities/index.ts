@@ -5,6 +5,8 @@ import { createExportActivities } from './export';
 import { createEvaluateActivities } from './evaluate';
 import { createRegistryActivities } from './registry';
 import { createDeployActivities } from './deploy';
+import { createFailureActivities } from './failures';
+import { createMaintenanceActivities } from './maintenance';
 
 export type { ActivityDeps } from './deps';
 
@@ -17,6 +19,8 @@ export function createActivities(deps: ActivityDeps) {
     ...createEvaluateActivities(deps),
     ...createRegistryActivities(deps),
     ...createDeployActivities(deps),
+    ...createFailureActivities(deps),
+    ...createMaintenanceActivities(deps),
   };
 }
 

@@ -11,6 +11,7 @@ import { datasetRoutes } from './routes/datasets';
 import { endpointRoutes } from './routes/endpoints';
 import { pipelineRoutes } from './routes/pipelines';
 import { workflowRoutes } from './routes/workflows';
+import { maintenanceRoutes } from './routes/maintenance';
 
 /** JSON bodies (pipeline specs, prediction batches) stay small; CSV uploads have their own streaming limit. */
 export const MAX_JSON_BODY_BYTES = 2 * 1024 * 1024;
@@ -41,5 +42,6 @@ export function createApp(deps: ApiDeps): Hono<ApiEnv> {
   app.route('/v1/workflows', workflowRoutes(deps));
   app.route('/v1/endpoints', endpointRoutes(deps));
   app.route('/v1/api-keys', apiKeyRoutes(deps));
+  app.route('/v1/maintenance', maintenanceRoutes(deps));
   return app;
 }

@@ -18,4 +18,6 @@ export interface ApiDeps {
   temporalNamespace: string;
   /** Passed to every workflow the API starts; unset means the workflows' defaults. */
   activityTimeouts?: ActivityTimeouts;
+  /** Grace period of an artifact collection started through the API (default 24 h). */
+  artifactGraceMs?: number;
 }

@@ -1,10 +1,26 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { UserError } from '../platform/user-error';
+
+/** One file in the store, as the artifact collector sees it. */
+export interface ArtifactEntry {
+  sha256: string;
+  bytes: number;
+  modifiedAt: Date;
+}
+
+/** A leftover temp file (a write that never finished), by its random name. */
+export interface TempEntry {
+  name: string;
+  bytes: number;
+  modifiedAt: Date;
+}
+
+const SHA256_PATTERN = /^[a-f0-9]{64}$/;
 
 export interface StoredArtifact {
   /** `artifact://sha256/<hex>`: location-independent, so the same bytes have one name everywhere. */
@@ -31,7 +47,8 @@ export class ArtifactStore {
     const data = typeof bytes === 'string' ? Buffer.from(bytes) : bytes;
     const sha256 = createHash('sha256').update(data).digest('hex');
     const target = this.pathFor(sha256);
-    if (!(await exists(target))) {
+    if (await exists(target)) await touch(target);
+    else {
       const tmp = await this.tempPath();
       await writeFile(tmp, data);
       await this.commit(tmp, target);
@@ -74,8 +91,10 @@ export class ArtifactStore {
     }
     const sha256 = hash.digest('hex');
     const target = this.pathFor(sha256);
-    if (await exists(target)) await rm(tmp, { force: true });
-    else await this.commit(tmp, target);
+    if (await exists(target)) {
+      await rm(tmp, { force: true });
+      await touch(target);
+    } else await this.commit(tmp, target);
     return { uri: artifactUri(sha256), sha256, bytes };
   }
 
@@ -89,6 +108,37 @@ export class ArtifactStore {
 
   openStream(uri: string): Readable {
     return createReadStream(this.pathFor(parseUri(uri)));
+  }
+
+  /** Every stored artifact; files whose names are not sha256 digests are not ours and are skipped. */
+  async *list(): AsyncGenerator<ArtifactEntry> {
+    const base = path.join(this.root, 'sha256');
+    for (const prefix of await readdirOrEmpty(base)) {
+      for (const name of await readdirOrEmpty(path.join(base, prefix))) {
+        if (!SHA256_PATTERN.test(name) || !name.startsWith(prefix)) continue;
+        const info = await statOrNull(path.join(base, prefix, name));
+        if (info?.isFile()) yield { sha256: name, bytes: info.size, modifiedAt: info.mtime };
+      }
+    }
+  }
+
+  /** Removes one artifact; removing one that is already gone is not an error (a retried collection). */
+  async delete(sha256: string): Promise<void> {
+    if (!SHA256_PATTERN.test(sha256)) throw new Error(`Not a sha256 digest: ${sha256}`);
+    await rm(this.pathFor(sha256), { force: true });
+  }
+
+  async *listTemp(): AsyncGenerator<TempEntry> {
+    const dir = path.join(this.root, 'tmp');
+    for (const name of await readdirOrEmpty(dir)) {
+      const info = await statOrNull(path.join(dir, name));
+      if (info?.isFile()) yield { name, bytes: info.size, modifiedAt: info.mtime };
+    }
+  }
+
+  async deleteTemp(name: string): Promise<void> {
+    if (name !== path.basename(name) || name.startsWith('.')) throw new Error(`Not a temp file name: ${name}`);
+    await rm(path.join(this.root, 'tmp', name), { force: true });
   }
 
   private pathFor(sha256: string): string {
@@ -119,5 +169,29 @@ async function exists(file: string): Promise<boolean> {
     return true;
   } catch {
     return false;
+  }
+}
+
+/** A re-put artifact counts as new: the collector's grace period then protects it until its row is written. */
+async function touch(file: string): Promise<void> {
+  const now = new Date();
+  await utimes(file, now, now).catch(() => undefined);
+}
+
+async function readdirOrEmpty(dir: string): Promise<string[]> {
+  try {
+    return await readdir(dir);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw err;
+  }
+}
+
+async function statOrNull(file: string) {
+  try {
+    return await stat(file);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw err;
   }
 }

@@ -1,7 +1,7 @@
 import { ConfigError, loadConfig, type FactoryConfig } from '../platform/config';
 import { openDatabase } from '../db/client';
 import { createLogger } from '../platform/logger';
-import { CPU_TASK_QUEUE, GPU_TASK_QUEUE } from '../workflows/contracts';
+import { ARTIFACT_GC_SCHEDULE_ID, CPU_TASK_QUEUE, GPU_TASK_QUEUE } from '../workflows/contracts';
 import { startFactory, type FactoryOptions } from './start-factory';
 import { installTemporalLogger } from '../platform/temporal-logger';
 
@@ -27,6 +27,7 @@ export function runStandalone(role: string, parts: FactoryOptions['parts']): voi
       port: parts.api ? config.port : undefined,
       maxUploadBytes: config.maxUploadBytes,
       activityTimeouts: { heartbeatTimeoutMs: config.heartbeatTimeoutMs },
+      artifactGc: { scheduleId: ARTIFACT_GC_SCHEDULE_ID, ...config.artifactGc },
     });
     logger.info({ temporal: config.temporalAddress, port: parts.api ? config.port : undefined }, `${role} started`);
     const shutdown = async (): Promise<void> => {

@@ -13,6 +13,7 @@ import { Predictor } from '../serving/predictor';
 import { createCpuWorker, createGpuWorker } from '../workers/create-workers';
 import { trainingProgressSignal, type ActivityTimeouts, type TaskQueues, type TrainingProgress } from '../workflows/contracts';
 import { codeVersion } from '../platform/code-version';
+import { ensureArtifactGcSchedule } from './artifact-gc-schedule';
 
 export interface FactoryOptions {
   db: Db;
@@ -31,6 +32,8 @@ export interface FactoryOptions {
   shutdownGraceTimeMs?: number;
   /** Heartbeat timeout the API puts in the workflows it starts (FACTORY_HEARTBEAT_TIMEOUT_SECONDS). */
   activityTimeouts?: ActivityTimeouts;
+  /** Create (or update) the Temporal Schedule that collects unreferenced artifacts; omit in processes that should not. */
+  artifactGc?: { scheduleId: string; intervalHours: number; graceMs: number };
 }
 
 export interface Factory {
@@ -84,6 +87,10 @@ export async function startFactory(opts: FactoryOptions): Promise<Factory> {
     }),
   );
 
+  if (opts.artifactGc) {
+    await ensureArtifactGcSchedule(client, { scheduleId: opts.artifactGc.scheduleId, every: `${opts.artifactGc.intervalHours} hours`, graceMs: opts.artifactGc.graceMs, taskQueue: opts.taskQueues.cpu });
+  }
+
   const app = createApp({
     db: opts.db,
     temporal: client,
@@ -95,6 +102,7 @@ export async function startFactory(opts: FactoryOptions): Promise<Factory> {
     temporalUiUrl: opts.temporalUiUrl,
     temporalNamespace: opts.namespace,
     activityTimeouts: opts.activityTimeouts,
+    artifactGraceMs: opts.artifactGc?.graceMs,
   });
   const server = opts.parts.api && opts.port !== undefined ? serve({ fetch: app.fetch, port: opts.port, hostname: '0.0.0.0' }) : undefined;
 

@@ -26,6 +26,8 @@ const envSchema = z.object({
   FACTORY_ADMIN_KEY: z.string().min(24, 'must be at least 24 characters').optional(),
   FACTORY_MAX_UPLOAD_BYTES: z.coerce.number().int().positive().default(512 * 1024 * 1024),
   LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
+  FACTORY_ARTIFACT_GC_INTERVAL_HOURS: z.coerce.number().positive().default(24),
+  FACTORY_ARTIFACT_GRACE_HOURS: z.coerce.number().min(0).default(24),
 });
 
 export interface FactoryConfig {
@@ -44,6 +46,8 @@ export interface FactoryConfig {
   adminKey: string | undefined;
   maxUploadBytes: number;
   logLevel: (typeof LOG_LEVELS)[number];
+  /** The `artifact-gc` schedule: how often it runs, and how old an unreferenced artifact must be to go. */
+  artifactGc: { intervalHours: number; graceMs: number };
 }
 
 /** Thrown at start-up with one line per environment problem. */
@@ -78,5 +82,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): FactoryConfig 
     adminKey: e.FACTORY_ADMIN_KEY,
     maxUploadBytes: e.FACTORY_MAX_UPLOAD_BYTES,
     logLevel: e.LOG_LEVEL,
+    artifactGc: { intervalHours: e.FACTORY_ARTIFACT_GC_INTERVAL_HOURS, graceMs: e.FACTORY_ARTIFACT_GRACE_HOURS * 3_600_000 },
   };
 }

@@ -42,3 +42,12 @@ export function evaluationActivityOptions(timeouts?: ActivityTimeouts): Activity
 export function exportActivityOptions(timeouts?: ActivityTimeouts): ActivityOptions {
   return { startToCloseTimeout: '15 minutes', heartbeatTimeout: heartbeatTimeout(timeouts), retry };
 }
+
+/** Collecting unreferenced artifacts: a whole-store scan that heartbeats per chunk; a retry starts over and finds less to do. */
+export function artifactCollectionActivityOptions(timeouts?: ActivityTimeouts): ActivityOptions {
+  return {
+    startToCloseTimeout: '2 hours',
+    heartbeatTimeout: heartbeatTimeout(timeouts),
+    retry: { initialInterval: '10 seconds', backoffCoefficient: 2, maximumInterval: '5 minutes', maximumAttempts: 5 },
+  };
+}

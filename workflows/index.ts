@@ -6,3 +6,4 @@ export { evaluateModel } from './evaluate';
 export { registerModel } from './register';
 export { deployModel } from './deploy';
 export { factoryPipeline } from './pipeline';
+export { collectArtifacts } from './collect-artifacts';

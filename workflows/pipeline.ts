@@ -1,5 +1,9 @@
-import { executeChild, setHandler, workflowInfo } from '@temporalio/workflow';
+import { CancellationScope, executeChild, log, patched, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
+import type { Activities } from '../activities';
+import { databaseActivityOptions } from './activity-options';
 import {
+  describeFailure,
+  RECORD_FAILURE_ROOT_CAUSE,
   pipelineStatusQuery,
   rootCauseMessage,
   trainingProgressSignal,
@@ -12,6 +16,8 @@ import { exportModel } from './export';
 import { evaluateModel } from './evaluate';
 import { registerModel } from './register';
 import { deployModel } from './deploy';
+
+const { recordPipelineFailure } = proxyActivities<Activities>(databaseActivityOptions);
 
 /** The factory line: train → export → evaluate → register → deploy, each stage a child workflow. */
 export async function factoryPipeline(input: PipelineInput): Promise<PipelineResult> {
@@ -84,8 +90,23 @@ export async function factoryPipeline(input: PipelineInput): Promise<PipelineRes
     status.stage = 'done';
     return { stage: 'done', trainingRunId: trained.trainingRunId, evaluation, modelVersion, deployment };
   } catch (err) {
-    status.error = `${status.stage}: ${rootCauseMessage(err)}`;
+    const stage = status.stage;
+    status.error = `${stage}: ${rootCauseMessage(err)}`;
     status.stage = 'failed';
+    if (patched(RECORD_FAILURE_ROOT_CAUSE)) {
+      // Non-cancellable: a cancelled pipeline still records why it stopped, then ends cancelled.
+      await CancellationScope.nonCancellable(() =>
+        recordPipelineFailure({
+          trainWorkflowId: `${id}/train`,
+          modelVersionId: status.modelVersion?.id ?? null,
+          deploy: stage === 'deploy' ? { projectId: input.projectId, endpointName: input.endpointName, deployWorkflowId: `${id}/deploy` } : null,
+          failure: describeFailure(err, stage),
+        }),
+      ).catch((recordErr: unknown) => {
+        // The stage's failure is the one to report; a recording that gave up only gets logged.
+        log.error('could not record the pipeline failure', { error: rootCauseMessage(recordErr) });
+      });
+    }
     throw err;
   }
 }

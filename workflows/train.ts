@@ -1,6 +1,9 @@
-import { proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
+import { CancellationScope, log, patched, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import {
+  describeFailure,
+  RECORD_FAILURE_ROOT_CAUSE,
+  rootCauseMessage,
   trainingProgressQuery,
   trainingProgressSignal,
   type TrainingProgress,
@@ -9,7 +12,7 @@ import {
 } from './contracts';
 import { databaseActivityOptions, trainingActivityOptions } from './activity-options';
 
-const { prepareTrainingRun, markTrainingRunFailed } = proxyActivities<Activities>(databaseActivityOptions);
+const { prepareTrainingRun, markTrainingRunFailed, recordTrainingRunFailure } = proxyActivities<Activities>(databaseActivityOptions);
 
 /** Trains one model on the CPU or GPU queue and records the run; progress goes to the parent pipeline. */
 export async function trainModel(request: TrainingRequest): Promise<TrainResult> {
@@ -28,7 +31,17 @@ export async function trainModel(request: TrainingRequest): Promise<TrainResult>
       progressWorkflowId: info.parent?.workflowId ?? info.workflowId,
     });
   } catch (err) {
-    await markTrainingRunFailed({ trainingRunId: run.trainingRunId, reason: err instanceof Error ? err.message : String(err) });
+    if (patched(RECORD_FAILURE_ROOT_CAUSE)) {
+      // Non-cancellable: a cancelled workflow still records why its run stopped.
+      const failure = describeFailure(err, 'train');
+      await CancellationScope.nonCancellable(() => recordTrainingRunFailure({ trainingRunId: run.trainingRunId, failure })).catch((recordErr: unknown) => {
+        // The training failure is the one to report; a recording that gave up only gets logged.
+        log.error('could not record the training failure', { error: rootCauseMessage(recordErr) });
+      });
+    } else {
+      // Workflows started before the patch keep their recorded commands.
+      await markTrainingRunFailed({ trainingRunId: run.trainingRunId, reason: err instanceof Error ? err.message : String(err) });
+    }
     throw err;
   }
 }

@@ -31,7 +31,7 @@ export function createDeployActivities(deps: ActivityDeps) {
 
         await tx
           .update(endpoints)
-          .set({ stableVersionId: version.id, canaryVersionId: null, canaryWeight: 0, status: 'live', updatedAt: new Date() })
+          .set({ stableVersionId: version.id, canaryVersionId: null, canaryWeight: 0, status: 'live', failure: null, failureCause: null, updatedAt: new Date() })
           .where(eq(endpoints.id, endpoint.id));
         await tx.insert(endpointEvents).values({
           id: newId('epe'),

@@ -142,6 +142,7 @@ export function createTrainActivities(deps: ActivityDeps) {
       }
     },
 
+    /** Kept for train workflows started before `record-failure-root-cause`; new ones call recordTrainingRunFailure. */
     async markTrainingRunFailed(input: { trainingRunId: string; reason: string }): Promise<void> {
       await loadTrainingRun(deps, input.trainingRunId);
       await deps.db

@@ -32,6 +32,8 @@ export function endpointRoutes(deps: ApiDeps) {
     return c.json({
       name: endpoint.name,
       status: endpoint.status,
+      // Why the last deploy failed (the stable version keeps serving meanwhile); null once a deploy succeeds.
+      failure: endpoint.failureCause ? { ...endpoint.failureCause, at: endpoint.updatedAt } : null,
       stableVersionId: endpoint.stableVersionId,
       canaryVersionId: endpoint.canaryVersionId,
       canaryWeight: endpoint.canaryWeight,

@@ -1,6 +1,7 @@
 import { pgTable, text, timestamp, integer, jsonb, real, unique, index } from 'drizzle-orm/pg-core';
 import { projects } from './projects';
 import { modelVersions } from './models';
+import type { FailureCause } from '../../domain/failure';
 
 export const ENDPOINT_STATUSES = ['live', 'updating', 'failed'] as const;
 
@@ -17,6 +18,9 @@ export const endpoints = pgTable(
     canaryWeight: integer('canary_weight').notNull().default(0),
     shadowVersionId: text('shadow_version_id').references(() => modelVersions.id),
     status: text('status', { enum: ENDPOINT_STATUSES }).notNull(),
+    // The last deploy that failed: status 'failed' while the stable version keeps serving.
+    failure: text('failure'),
+    failureCause: jsonb('failure_cause').$type<FailureCause>(),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
     updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
   },

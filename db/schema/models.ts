@@ -3,6 +3,7 @@ import { projects } from './projects';
 import { trainingRuns } from './training';
 import { datasetVersions } from './datasets';
 import type { Blessing, EvaluationReport } from '../../domain/model';
+import type { FailureCause } from '../../domain/failure';
 
 export const models = pgTable(
   'models',
@@ -57,6 +58,10 @@ export const modelVersions = pgTable(
     evaluation: jsonb('evaluation').$type<EvaluationReport>().notNull(),
     blessing: jsonb('blessing').$type<Blessing>().notNull(),
     modelCard: jsonb('model_card').$type<Record<string, unknown>>().notNull(),
+    // Set when the pipeline that registered this version failed or was cancelled afterwards (e.g. in deploy).
+    failure: text('failure'),
+    failureCause: jsonb('failure_cause').$type<FailureCause>(),
+    failedAt: timestamp('failed_at', { withTimezone: true }),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
   },
   (t) => [

@@ -1,9 +1,10 @@
 import { pgTable, text, timestamp, jsonb, index } from 'drizzle-orm/pg-core';
+import type { FailureCause } from '../../domain/failure';
 import type { EvaluationReport, ModelSpec, Task } from '../../domain/model';
 import { projects } from './projects';
 import { datasetVersions } from './datasets';
 
-export const TRAINING_RUN_STATUSES = ['running', 'succeeded', 'failed'] as const;
+export const TRAINING_RUN_STATUSES = ['running', 'succeeded', 'failed', 'cancelled'] as const;
 
 export interface EpochMetrics {
   epoch: number;
@@ -39,7 +40,9 @@ export const trainingRuns = pgTable(
     modelUri: text('model_uri'),
     codeVersion: text('code_version').notNull(),
     evaluation: jsonb('evaluation').$type<EvaluationReport>(),
+    /** `<stage>: <type> (<code>): <message>` of the root cause when the run's pipeline failed or was cancelled. */
     failure: text('failure'),
+    failureCause: jsonb('failure_cause').$type<FailureCause>(),
     startedAt: timestamp('started_at', { withTimezone: true }).notNull().defaultNow(),
     finishedAt: timestamp('finished_at', { withTimezone: true }),
   },

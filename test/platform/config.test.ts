@@ -32,4 +32,11 @@ describe('loadConfig', () => {
     expect(problems.join('\n')).toMatch(/TEMPORAL_ADDRESS: must be host:port/);
     expect(problems.join('\n')).toMatch(/ARTIFACT_STORE: only file:\/\//);
   });
+
+  it('reads the artifact collection interval and grace period in hours', () => {
+    expect(loadConfig({}).artifactGc).toEqual({ intervalHours: 24, graceMs: 24 * 3_600_000 });
+    expect(loadConfig({ FACTORY_ARTIFACT_GC_INTERVAL_HOURS: '6', FACTORY_ARTIFACT_GRACE_HOURS: '0.5' }).artifactGc).toEqual({ intervalHours: 6, graceMs: 1_800_000 });
+    expect(() => loadConfig({ FACTORY_ARTIFACT_GRACE_HOURS: '-1' })).toThrow(/FACTORY_ARTIFACT_GRACE_HOURS/);
+    expect(() => loadConfig({ FACTORY_ARTIFACT_GC_INTERVAL_HOURS: '0' })).toThrow(/FACTORY_ARTIFACT_GC_INTERVAL_HOURS/);
+  });
 });

@@ -34,7 +34,7 @@ export interface TestFactory {
  * task queues so test files can run side by side. One per test file (beforeAll), never per test.
  */
 export async function startTestFactory(
-  opts: { maxUploadBytes?: number; parts?: FactoryOptions['parts']; activityTimeouts?: FactoryOptions['activityTimeouts'] } = {},
+  opts: { maxUploadBytes?: number; parts?: FactoryOptions['parts']; activityTimeouts?: FactoryOptions['activityTimeouts']; artifactGc?: FactoryOptions['artifactGc'] } = {},
 ): Promise<TestFactory> {
   const suffix = randomUUID().slice(0, 8);
   const logger = createLogger(process.env.TEST_LOG_LEVEL ?? 'error');
@@ -57,6 +57,7 @@ export async function startTestFactory(
     maxUploadBytes: opts.maxUploadBytes ?? 8 * 1024 * 1024,
     workflowBundle: { codePath: inject('workflowBundlePath') },
     activityTimeouts: opts.activityTimeouts,
+    artifactGc: opts.artifactGc,
   };
   const factory = await startFactory(options);
   const extra: Factory[] = [];

@@ -25,3 +25,6 @@ export function rootCauseMessage(err: unknown): string {
   for (let e: unknown = err, depth = 0; e instanceof Error && depth < 10; e = e.cause, depth++) message = e.message;
   return message;
 }
+
+/** `patched()` id: failure and cancellation paths record their root cause on the run, model version and endpoint. */
+export const RECORD_FAILURE_ROOT_CAUSE = 'record-failure-root-cause';

@@ -2,3 +2,5 @@ export * from './task-queues';
 export * from './failures';
 export * from './types';
 export * from './messages';
+export * from './failure-cause';
+export * from './maintenance';
