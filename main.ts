@@ -8,7 +8,7 @@ import { startFactory } from './factory/start-factory';
 import { installTemporalLogger } from './platform/temporal-logger';
 import { findOrBuildTemporalCli } from './platform/temporal-cli';
 import { startDevServer, type DevServer } from './platform/temporal-dev-server';
-import { CPU_TASK_QUEUE, GPU_TASK_QUEUE } from './workflows/contracts';
+import { CPU_TASK_QUEUE, FACTORY_SEARCH_ATTRIBUTES, GPU_TASK_QUEUE } from './workflows/contracts';
 
 /**
  * `npm start`: the whole factory in one process: API, factory-cpu and factory-gpu workers, and, when
@@ -35,6 +35,7 @@ async function main(): Promise<void> {
       port: 7233,
       uiPort: config.temporalUiPort,
       dbFile: path.join(config.home, 'temporal.sqlite'),
+      keywordSearchAttributes: FACTORY_SEARCH_ATTRIBUTES.map((k) => k.name),
     });
     temporalAddress = devServer.address;
     temporalUiUrl = devServer.uiUrl;

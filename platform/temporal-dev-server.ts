@@ -12,6 +12,8 @@ export interface DevServerOptions {
   /** SQLite file for history that survives restarts; omit for in-memory. */
   dbFile?: string;
   log?: (line: string) => void;
+  /** Keyword search attributes to register, so workflows can be started with them and filtered by them. */
+  keywordSearchAttributes?: readonly string[];
 }
 
 export interface DevServer {
@@ -39,6 +41,7 @@ export async function startDevServer(opts: DevServerOptions): Promise<DevServer>
   if (opts.uiPort) args.push('--ui-port', String(opts.uiPort));
   else args.push('--headless');
   if (opts.dbFile) args.push('--db-filename', opts.dbFile);
+  for (const name of opts.keywordSearchAttributes ?? []) args.push('--search-attribute', `${name}=Keyword`);
   const child = spawn(opts.cliPath, args, { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr?.on('data', (chunk: Buffer) => {

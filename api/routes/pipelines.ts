@@ -1,14 +1,18 @@
 import { randomUUID } from 'node:crypto';
+import { WorkflowExecutionAlreadyStartedError, type WorkflowStartOptions } from '@temporalio/client';
+import { WorkflowIdConflictPolicy, WorkflowIdReusePolicy } from '@temporalio/common';
 import { Hono } from 'hono';
 import { z } from 'zod';
 import { resolveTrainingColumns } from '../../data/training-columns';
 import type { ModelSpec } from '../../domain/model';
 import { factoryPipeline } from '../../workflows';
-import type { PipelineInput } from '../../workflows/contracts';
+import { factorySearchAttributes, type PipelineInput } from '../../workflows/contracts';
 import type { ApiDeps } from '../deps';
 import type { ApiEnv } from '../env';
 import { checkResourceName, parseJsonBody, RESOURCE_NAME } from '../json-body';
 import { requireRole } from '../middleware/api-key-auth';
+import { answerOnce, idempotencyKeyOf, sha256Hex } from '../idempotency';
+import { temporalUiLink, workflowStatusPath } from '../workflow-links';
 import { findDataset, findDatasetVersion } from '../../db/queries/datasets';
 
 const name = z.string().regex(RESOURCE_NAME, "use lowercase letters, digits, '.', '_' or '-'");
@@ -64,25 +68,39 @@ export function pipelineRoutes(deps: ApiDeps) {
       modelName: body.registeredModel ?? body.endpoint,
       minAccuracy: body.minAccuracy,
     };
-    const workflowId = `pipeline-${body.endpoint}-${randomUUID().slice(0, 8)}`;
-    const handle = await deps.temporal.workflow.start(factoryPipeline, {
-      taskQueue: deps.taskQueues.cpu,
-      workflowId,
-      memo: { projectId },
-      args: [input],
-    });
-    return c.json(
-      {
+    const idempotencyKey = idempotencyKeyOf(c);
+    const request = { key: idempotencyKey, route: 'POST /v1/pipelines', requestHash: sha256Hex(await c.req.text()) };
+    // With a key, the id is derived from it, so no retry or race can start a second run of the same request.
+    const workflowId = `pipeline-${body.endpoint}-${idempotencyKey === undefined ? randomUUID().slice(0, 8) : sha256Hex(projectId, idempotencyKey).slice(0, 16)}`;
+    return answerOnce(c, deps.db, request, async () => {
+      const runId = await startOnce(deps, workflowId, {
+        taskQueue: deps.taskQueues.cpu,
         workflowId,
-        runId: handle.firstExecutionRunId,
-        status: `/v1/workflows/${encodeURIComponent(workflowId)}`,
-        dataset: { name: dataset.name, version: version.version },
-        features,
-        ...(deps.temporalUiUrl && { temporalUi: `${deps.temporalUiUrl}/namespaces/${deps.temporalNamespace}/workflows/${encodeURIComponent(workflowId)}` }),
-      },
-      202,
-    );
+        memo: { projectId },
+        typedSearchAttributes: factorySearchAttributes({ projectId, dataset: dataset.name, model: input.modelName, endpoint: input.endpointName }),
+        args: [input],
+      });
+      return {
+        status: 202,
+        body: { workflowId, runId, status: workflowStatusPath(workflowId), dataset: { name: dataset.name, version: version.version }, features, ...temporalUiLink(deps, workflowId) },
+      };
+    });
   });
 
   return app;
+}
+
+/** Starts the pipeline unless a run with this id exists, open or closed; either way answers with that run. */
+async function startOnce(deps: ApiDeps, workflowId: string, options: WorkflowStartOptions<typeof factoryPipeline>): Promise<string> {
+  try {
+    const handle = await deps.temporal.workflow.start(factoryPipeline, {
+      ...options,
+      workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
+      workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+    });
+    return handle.firstExecutionRunId;
+  } catch (err) {
+    if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+    return (await deps.temporal.workflow.getHandle(workflowId).describe()).runId;
+  }
 }

@@ -17,7 +17,8 @@ const UPLOAD_LIMIT = 64 * 1024;
 
 describe('bad input gets a clear 4xx and leaves nothing behind', () => {
   let t: TestFactory;
-  const upload = (name: string, body: RequestInit['body'], contentType = 'text/csv') => t.request('POST', `/v1/datasets/${name}/versions`, { body, contentType });
+  // Waits for the ingest so a bad CSV's typed error comes back on the upload itself.
+  const upload = (name: string, body: RequestInit['body'], contentType = 'text/csv') => t.request('POST', `/v1/datasets/${name}/versions?wait=true`, { body, contentType });
 
   beforeAll(async () => {
     t = await startTestFactory({ maxUploadBytes: UPLOAD_LIMIT });
@@ -88,7 +89,7 @@ describe('bad input gets a clear 4xx and leaves nothing behind', () => {
       await expectError(await upload('bad', big), 413, 'payload_too_large');
       const stream = new Blob([big]).stream();
       const init = { method: 'POST', headers: { authorization: `Bearer ${t.adminKey}`, 'content-type': 'text/csv' }, body: stream, duplex: 'half' as const };
-      const res = await t.factory.app.request('/v1/datasets/bad/versions', init);
+      const res = await t.factory.app.request('/v1/datasets/bad/versions?wait=true', init);
       await expectError(res, 413, 'payload_too_large');
     });
     it('a wrong content type', async () => {

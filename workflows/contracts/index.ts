@@ -2,3 +2,4 @@ export * from './task-queues';
 export * from './failures';
 export * from './types';
 export * from './messages';
+export * from './search-attributes';
