@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { UserError } from '../platform/user-error';
 import * as workflows from '../workflows';
 import { FactoryDataset, FactoryEndpoint, FactoryModel, FactoryProject } from '../workflows/contracts';
@@ -57,7 +58,8 @@ export function workflowListRequest(projectId: string, params: Record<string, st
     }
     clauses.push(`${key.name} = ${quote(value)}`);
   }
-  return { query: clauses.join(' AND '), pageSize: pageSize(params.pageSize), nextPageToken: pageToken(params.pageToken) };
+  const query = clauses.join(' AND ');
+  return { query, pageSize: pageSize(params.pageSize), nextPageToken: decodePageToken(query, params.pageToken) };
 }
 
 function pageSize(raw: string | undefined): number {
@@ -69,14 +71,32 @@ function pageSize(raw: string | undefined): number {
   return n;
 }
 
-function pageToken(raw: string | undefined): Uint8Array | undefined {
+/**
+ * The API's page token: Temporal's token behind a checksum over it and the query, so a damaged token or one
+ * from another listing is refused here instead of failing (after retries) on the server.
+ */
+export function encodePageToken(query: string, serverToken: Uint8Array | null | undefined): string | null {
+  if (!serverToken?.length) return null;
+  return Buffer.concat([tokenChecksum(query, serverToken), serverToken]).toString('base64url');
+}
+
+function decodePageToken(query: string, raw: string | undefined): Uint8Array | undefined {
   if (raw === undefined || raw === '') return undefined;
   if (raw.length > 4096 || !/^[A-Za-z0-9_-]+$/.test(raw)) throw invalidPageToken();
-  return Buffer.from(raw, 'base64url');
+  const bytes = Buffer.from(raw, 'base64url');
+  const serverToken = bytes.subarray(CHECKSUM_BYTES);
+  if (serverToken.length === 0 || !tokenChecksum(query, serverToken).equals(bytes.subarray(0, CHECKSUM_BYTES))) throw invalidPageToken();
+  return serverToken;
+}
+
+const CHECKSUM_BYTES = 8;
+
+function tokenChecksum(query: string, serverToken: Uint8Array): Buffer {
+  return createHash('sha256').update(query).update('\0').update(serverToken).digest().subarray(0, CHECKSUM_BYTES);
 }
 
 export function invalidPageToken(): UserError {
-  return new UserError('invalid_page_token', 'pageToken is not one this API returned; pass nextPageToken from the previous page unchanged, or omit it for the first page.', 400, {
+  return new UserError('invalid_page_token', 'pageToken is not one this API returned for these filters; pass nextPageToken from the previous page unchanged, with the same filters, or omit it for the first page.', 400, {
     field: 'pageToken',
   });
 }

@@ -8,7 +8,7 @@ import { FactoryProject, pipelineStatusQuery, type PipelineStatus } from '../../
 import type { ApiDeps } from '../deps';
 import type { ApiEnv } from '../env';
 import { rootCauseMessage, userErrorFromFailure } from '../temporal-errors';
-import { invalidPageToken, workflowListRequest } from '../workflow-filters';
+import { encodePageToken, invalidPageToken, workflowListRequest } from '../workflow-filters';
 
 export function workflowRoutes(deps: ApiDeps) {
   const app = new Hono<ApiEnv>();
@@ -25,8 +25,7 @@ export function workflowRoutes(deps: ApiDeps) {
     }
     const { loadedDataConverter } = deps.temporal.workflow.options;
     const infos = await Promise.all(response.executions.map((raw) => executionInfoFromRaw(raw, loadedDataConverter, raw, deps.temporalNamespace)));
-    const token = response.nextPageToken?.length ? Buffer.from(response.nextPageToken).toString('base64url') : null;
-    return c.json({ workflows: infos.map(summary), nextPageToken: token });
+    return c.json({ workflows: infos.map(summary), nextPageToken: encodePageToken(request.query, response.nextPageToken) });
   });
 
   /** Status, live progress (a query) and the result or failure of a workflow this project started. */
