@@ -47,6 +47,7 @@ export function pipelineRoutes(deps: ApiDeps) {
 
   /** Checks the request against the dataset now, so a bad one fails here with a 4xx, then starts the pipeline. */
   app.post('/', requireRole('operator'), async (c) => {
+    const idempotencyKey = idempotencyKeyOf(c);
     const body = await parseJsonBody(c, pipelineRequest);
     const { projectId } = c.get('auth');
     const datasetRef = typeof body.dataset === 'string' ? { name: body.dataset, version: 'latest' as const } : body.dataset;
@@ -68,7 +69,6 @@ export function pipelineRoutes(deps: ApiDeps) {
       modelName: body.registeredModel ?? body.endpoint,
       minAccuracy: body.minAccuracy,
     };
-    const idempotencyKey = idempotencyKeyOf(c);
     const request = { key: idempotencyKey, route: 'POST /v1/pipelines', requestHash: sha256Hex(await c.req.text()) };
     // With a key, the id is derived from it, so no retry or race can start a second run of the same request.
     const workflowId = `pipeline-${body.endpoint}-${idempotencyKey === undefined ? randomUUID().slice(0, 8) : sha256Hex(projectId, idempotencyKey).slice(0, 16)}`;
