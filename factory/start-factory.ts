@@ -1,4 +1,4 @@
-import { serve, type ServerType } from '@hono/node-server';
+import type { ServerType } from '@hono/node-server';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, type Worker, type WorkerOptions } from '@temporalio/worker';
 import type { Hono } from 'hono';
@@ -13,6 +13,7 @@ import { Predictor } from '../serving/predictor';
 import { createCpuWorker, createGpuWorker } from '../workers/create-workers';
 import { trainingProgressSignal, type TaskQueues, type TrainingProgress } from '../workflows/contracts';
 import { codeVersion } from '../platform/code-version';
+import { serveApi } from './serve-api';
 
 export interface FactoryOptions {
   db: Db;
@@ -93,7 +94,7 @@ export async function startFactory(opts: FactoryOptions): Promise<Factory> {
     temporalUiUrl: opts.temporalUiUrl,
     temporalNamespace: opts.namespace,
   });
-  const server = opts.parts.api && opts.port !== undefined ? serve({ fetch: app.fetch, port: opts.port, hostname: '0.0.0.0' }) : undefined;
+  const server = opts.parts.api && opts.port !== undefined ? serveApi(app, { port: opts.port, hostname: '0.0.0.0' }) : undefined;
 
   let stopped: Promise<void> | undefined;
   const stopAll = async (): Promise<void> => {
