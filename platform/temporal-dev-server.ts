@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { Connection } from '@temporalio/client';
+import { temporal } from '@temporalio/proto';
 
 export interface DevServerOptions {
   cliPath: string;
@@ -50,6 +51,7 @@ export async function startDevServer(opts: DevServerOptions): Promise<DevServer>
   const address = `127.0.0.1:${port}`;
   try {
     await waitUntilReady(address, opts.namespace, child, () => stderr);
+    await registerKeywordSearchAttributes(address, opts.namespace, opts.keywordSearchAttributes ?? []);
   } catch (err) {
     child.kill('SIGKILL');
     throw err;
@@ -82,6 +84,21 @@ async function waitUntilReady(address: string, namespace: string, child: ChildPr
     }
   }
   throw new Error(`The Temporal dev server did not become ready at ${address}: ${String(lastError)}`);
+}
+
+/** `--search-attribute` only applies to a new database file: an existing one gets the missing keys added here. */
+async function registerKeywordSearchAttributes(address: string, namespace: string, names: readonly string[]): Promise<void> {
+  if (names.length === 0) return;
+  const connection = await Connection.connect({ address });
+  try {
+    const { customAttributes } = await connection.operatorService.listSearchAttributes({ namespace });
+    const missing = names.filter((name) => !customAttributes?.[name]);
+    if (missing.length === 0) return;
+    const keyword = temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD;
+    await connection.operatorService.addSearchAttributes({ namespace, searchAttributes: Object.fromEntries(missing.map((name) => [name, keyword])) });
+  } finally {
+    await connection.close();
+  }
 }
 
 async function stopChild(child: ChildProcess): Promise<void> {
