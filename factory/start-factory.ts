@@ -11,8 +11,9 @@ import type { Logger } from '../platform/logger';
 import { initTfBackend } from '../ml/tf-backend';
 import { Predictor } from '../serving/predictor';
 import { createCpuWorker, createGpuWorker } from '../workers/create-workers';
-import { trainingProgressSignal, type TaskQueues, type TrainingProgress } from '../workflows/contracts';
+import { FACTORY_SEARCH_ATTRIBUTES, trainingProgressSignal, type TaskQueues, type TrainingProgress } from '../workflows/contracts';
 import { codeVersion } from '../platform/code-version';
+import { ensureKeywordSearchAttributes } from '../platform/temporal-search-attributes';
 import { serveApi } from './serve-api';
 
 export interface FactoryOptions {
@@ -46,6 +47,8 @@ export async function startFactory(opts: FactoryOptions): Promise<Factory> {
   const artifacts = new ArtifactStore(opts.artifactRoot);
   const connection = await Connection.connect({ address: opts.temporalAddress });
   const client = new Client({ connection, namespace: opts.namespace });
+  // The API starts workflows with these attributes: fail at start-up with how to fix it, not on the first request.
+  if (opts.parts.api) await ensureKeywordSearchAttributes(connection, opts.namespace, FACTORY_SEARCH_ATTRIBUTES.map((k) => k.name));
 
   const deps: ActivityDeps = {
     db: opts.db,

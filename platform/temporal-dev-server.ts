@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { Connection } from '@temporalio/client';
-import { temporal } from '@temporalio/proto';
+import { ensureKeywordSearchAttributes } from './temporal-search-attributes';
 
 export interface DevServerOptions {
   cliPath: string;
@@ -86,16 +86,12 @@ async function waitUntilReady(address: string, namespace: string, child: ChildPr
   throw new Error(`The Temporal dev server did not become ready at ${address}: ${String(lastError)}`);
 }
 
-/** `--search-attribute` only applies to a new database file: an existing one gets the missing keys added here. */
+/** `--search-attribute` only seeds a new database file: an existing one gets the missing keys added here. */
 async function registerKeywordSearchAttributes(address: string, namespace: string, names: readonly string[]): Promise<void> {
   if (names.length === 0) return;
   const connection = await Connection.connect({ address });
   try {
-    const { customAttributes } = await connection.operatorService.listSearchAttributes({ namespace });
-    const missing = names.filter((name) => !customAttributes?.[name]);
-    if (missing.length === 0) return;
-    const keyword = temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD;
-    await connection.operatorService.addSearchAttributes({ namespace, searchAttributes: Object.fromEntries(missing.map((name) => [name, keyword])) });
+    await ensureKeywordSearchAttributes(connection, namespace, names);
   } finally {
     await connection.close();
   }

@@ -92,6 +92,17 @@ describe('bad input gets a clear 4xx and leaves nothing behind', () => {
       const res = await t.factory.app.request('/v1/datasets/bad/versions?wait=true', init);
       await expectError(res, 413, 'payload_too_large');
     });
+    it('without ?wait=true a bad CSV is accepted at once and its typed error comes from the workflow status', async () => {
+      const res = await t.request('POST', '/v1/datasets/bad/versions', { body: 'a,b,c\n1,2,3\n4,5\n', contentType: 'text/csv' });
+      expect(res.status).toBe(202);
+      const { workflowId } = (await res.json()) as { workflowId: string };
+      expect(res.headers.get('location')).toBe(`/v1/workflows/${encodeURIComponent(workflowId)}`);
+      const final = await waitForWorkflow(t, workflowId);
+      expect(final).toMatchObject({ status: 'FAILED', type: 'ingestDataset', error: { code: 'ragged_row', row: 2, line: 3 } });
+    });
+    it('?wait= takes only true or false', async () => {
+      await expectError(await t.request('POST', '/v1/datasets/bad/versions?wait=yes', { body: 'a\n1\n', contentType: 'text/csv' }), 400, 'invalid_query_parameter');
+    });
     it('a wrong content type', async () => {
       await expectError(await upload('bad', '{}', 'application/json'), 415, 'unsupported_media_type');
     });
