@@ -7,8 +7,14 @@ import { temporal } from '@temporalio/proto';
  */
 export async function ensureKeywordSearchAttributes(connection: Connection, namespace: string, names: readonly string[]): Promise<void> {
   if (names.length === 0) return;
-  const { customAttributes } = await connection.operatorService.listSearchAttributes({ namespace });
-  const missing = names.filter((name) => !customAttributes?.[name]);
+  let existing: Record<string, unknown>;
+  try {
+    existing = (await connection.operatorService.listSearchAttributes({ namespace })).customAttributes ?? {};
+  } catch {
+    // A server that does not let this client list them (some Temporal Cloud keys) is trusted to have them.
+    return;
+  }
+  const missing = names.filter((name) => !existing[name]);
   if (missing.length === 0) return;
   const keyword = temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD;
   try {
