@@ -9,7 +9,7 @@ import { installTemporalLogger } from './platform/temporal-logger';
 import { findOrBuildTemporalCli } from './platform/temporal-cli';
 import { startDevServer, type DevServer } from './platform/temporal-dev-server';
 import { removeDevServerPid, stopStaleDevServer, writeDevServerPid } from './platform/dev-server-pid-file';
-import { ARTIFACT_GC_SCHEDULE_ID, CPU_TASK_QUEUE, GPU_TASK_QUEUE } from './workflows/contracts';
+import { ARTIFACT_GC_SCHEDULE_ID, CPU_TASK_QUEUE, FACTORY_SEARCH_ATTRIBUTES, GPU_TASK_QUEUE } from './workflows/contracts';
 
 /**
  * `npm start`: the whole factory in one process: API, factory-cpu and factory-gpu workers, and, when
@@ -39,6 +39,7 @@ async function main(): Promise<void> {
       port: config.temporalPort,
       uiPort: config.temporalUiPort,
       dbFile,
+      keywordSearchAttributes: FACTORY_SEARCH_ATTRIBUTES.map((k) => k.name),
     });
     if (devServer.pid) await writeDevServerPid(devServerPidFile, devServer.pid);
     temporalAddress = devServer.address;

@@ -33,3 +33,10 @@ export function checkResourceName(kind: string, name: string): string {
   }
   return name;
 }
+
+/** `?flag=true|false`; absent is false. */
+export function booleanQuery(value: string | undefined, field: string): boolean {
+  if (value === undefined || value === 'false') return false;
+  if (value === 'true') return true;
+  throw new UserError('invalid_query_parameter', `?${field}= takes true or false (got "${value.slice(0, 40)}").`, 400, { field });
+}

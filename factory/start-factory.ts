@@ -1,4 +1,4 @@
-import { serve, type ServerType } from '@hono/node-server';
+import type { ServerType } from '@hono/node-server';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, type Worker, type WorkerOptions } from '@temporalio/worker';
 import type { Hono } from 'hono';
@@ -11,9 +11,11 @@ import type { Logger } from '../platform/logger';
 import { initTfBackend } from '../ml/tf-backend';
 import { Predictor } from '../serving/predictor';
 import { createCpuWorker, createGpuWorker } from '../workers/create-workers';
-import { trainingProgressSignal, type ActivityTimeouts, type TaskQueues, type TrainingProgress } from '../workflows/contracts';
+import { FACTORY_SEARCH_ATTRIBUTES, trainingProgressSignal, type ActivityTimeouts, type TaskQueues, type TrainingProgress } from '../workflows/contracts';
 import { codeVersion } from '../platform/code-version';
+import { ensureKeywordSearchAttributes } from '../platform/temporal-search-attributes';
 import { ensureArtifactGcSchedule } from './artifact-gc-schedule';
+import { serveApi } from './serve-api';
 
 export interface FactoryOptions {
   db: Db;
@@ -50,6 +52,8 @@ export async function startFactory(opts: FactoryOptions): Promise<Factory> {
   const artifacts = new ArtifactStore(opts.artifactRoot);
   const connection = await Connection.connect({ address: opts.temporalAddress });
   const client = new Client({ connection, namespace: opts.namespace });
+  // The API starts workflows with these attributes: fail at start-up with how to fix it, not on the first request.
+  if (opts.parts.api) await ensureKeywordSearchAttributes(connection, opts.namespace, FACTORY_SEARCH_ATTRIBUTES.map((k) => k.name));
 
   const deps: ActivityDeps = {
     db: opts.db,
@@ -104,7 +108,7 @@ export async function startFactory(opts: FactoryOptions): Promise<Factory> {
     activityTimeouts: opts.activityTimeouts,
     artifactGraceMs: opts.artifactGc?.graceMs,
   });
-  const server = opts.parts.api && opts.port !== undefined ? serve({ fetch: app.fetch, port: opts.port, hostname: '0.0.0.0' }) : undefined;
+  const server = opts.parts.api && opts.port !== undefined ? serveApi(app, { port: opts.port, hostname: '0.0.0.0' }) : undefined;
 
   let stopped: Promise<void> | undefined;
   const stopAll = async (): Promise<void> => {

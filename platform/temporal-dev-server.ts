@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { Connection } from '@temporalio/client';
+import { ensureKeywordSearchAttributes } from './temporal-search-attributes';
 
 export interface DevServerOptions {
   cliPath: string;
@@ -12,6 +13,8 @@ export interface DevServerOptions {
   /** SQLite file for history that survives restarts; omit for in-memory. */
   dbFile?: string;
   log?: (line: string) => void;
+  /** Keyword search attributes to register, so workflows can be started with them and filtered by them. */
+  keywordSearchAttributes?: readonly string[];
 }
 
 export interface DevServer {
@@ -41,6 +44,7 @@ export async function startDevServer(opts: DevServerOptions): Promise<DevServer>
   if (opts.uiPort) args.push('--ui-port', String(opts.uiPort));
   else args.push('--headless');
   if (opts.dbFile) args.push('--db-filename', opts.dbFile);
+  for (const name of opts.keywordSearchAttributes ?? []) args.push('--search-attribute', `${name}=Keyword`);
   const child = spawn(opts.cliPath, args, { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr?.on('data', (chunk: Buffer) => {
@@ -49,6 +53,7 @@ export async function startDevServer(opts: DevServerOptions): Promise<DevServer>
   const address = `127.0.0.1:${port}`;
   try {
     await waitUntilReady(address, opts.namespace, child, () => stderr);
+    await registerKeywordSearchAttributes(address, opts.namespace, opts.keywordSearchAttributes ?? []);
   } catch (err) {
     child.kill('SIGKILL');
     throw err;
@@ -82,6 +87,17 @@ async function waitUntilReady(address: string, namespace: string, child: ChildPr
     }
   }
   throw new Error(`The Temporal dev server did not become ready at ${address}: ${String(lastError)}`);
+}
+
+/** `--search-attribute` only seeds a new database file: an existing one gets the missing keys added here. */
+async function registerKeywordSearchAttributes(address: string, namespace: string, names: readonly string[]): Promise<void> {
+  if (names.length === 0) return;
+  const connection = await Connection.connect({ address });
+  try {
+    await ensureKeywordSearchAttributes(connection, namespace, names);
+  } finally {
+    await connection.close();
+  }
 }
 
 async function stopChild(child: ChildProcess): Promise<void> {

@@ -6,6 +6,7 @@ import { openDatabase } from '../db/client';
 import { findOrBuildTemporalCli } from '../platform/temporal-cli';
 import { startDevServer } from '../platform/temporal-dev-server';
 import { buildWorkflowBundle } from '../workers/workflow-bundle';
+import { FACTORY_SEARCH_ATTRIBUTES } from '../workflows/contracts';
 
 declare module 'vitest' {
   interface ProvidedContext {
@@ -22,7 +23,7 @@ declare module 'vitest' {
 export default async function setup(project: { provide: <K extends keyof ProvidedContext>(key: K, value: ProvidedContext[K]) => void }): Promise<() => Promise<void>> {
   const cliPath = await findOrBuildTemporalCli(process.env.TEMPORAL_CLI_PATH, (line) => console.log(line));
   const [devServer, bundlePath] = await Promise.all([
-    startDevServer({ cliPath, namespace: 'default' }),
+    startDevServer({ cliPath, namespace: 'default', keywordSearchAttributes: FACTORY_SEARCH_ATTRIBUTES.map((k) => k.name) }),
     writeBundle(),
     resetDatabase(process.env.DATABASE_URL),
   ]);

@@ -12,7 +12,11 @@ export function errorBody(err: UserError): { error: Record<string, unknown> } {
 export function errorHandler(logger: Logger) {
   return (err: Error, c: Context): Response => {
     const userError = err instanceof UserError ? err : userErrorFromFailure(err);
-    if (userError) return c.json(errorBody(userError), userError.status);
+    if (userError) {
+      // The rest of an over-limit body is not read: tell the client this connection ends with the answer.
+      if (userError.status === 413) c.header('Connection', 'close');
+      return c.json(errorBody(userError), userError.status);
+    }
     if (err instanceof HTTPException) {
       return c.json({ error: { code: 'http_error', message: err.message || 'The request could not be handled.' } }, err.status);
     }

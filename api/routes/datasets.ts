@@ -5,9 +5,12 @@ import { Hono } from 'hono';
 import { findDataset, findDatasetVersion, getDatasetVersion, listDatasets, listDatasetVersions, type DatasetVersionRow } from '../../db/queries/datasets';
 import { UserError } from '../../platform/user-error';
 import { ingestDataset } from '../../workflows';
+import { factorySearchAttributes } from '../../workflows/contracts';
 import type { ApiDeps } from '../deps';
 import type { ApiEnv } from '../env';
-import { checkResourceName } from '../json-body';
+import { answerOnce, idempotencyKeyOf, sha256Hex } from '../idempotency';
+import { booleanQuery, checkResourceName } from '../json-body';
+import { temporalUiLink, workflowStatusPath } from '../workflow-links';
 import { requireRole } from '../middleware/api-key-auth';
 
 const CSV_TYPES = new Set(['text/csv', 'application/csv', 'text/plain', 'application/octet-stream']);
@@ -15,9 +18,14 @@ const CSV_TYPES = new Set(['text/csv', 'application/csv', 'text/plain', 'applica
 export function datasetRoutes(deps: ApiDeps) {
   const app = new Hono<ApiEnv>();
 
-  /** Streams a CSV into the artifact store, then runs the ingest workflow on it and answers with the version. */
+  /**
+   * Streams a CSV into the artifact store and starts the ingest workflow on it. Answers 202 with the workflow
+   * to poll as soon as the bytes are stored; `?wait=true` waits for the version (201 new, 200 already known).
+   */
   app.post('/:name/versions', requireRole('operator'), async (c) => {
     const name = checkResourceName('dataset', c.req.param('name'));
+    const wait = booleanQuery(c.req.query('wait'), 'wait');
+    const idempotencyKey = idempotencyKeyOf(c);
     const contentType = (c.req.header('content-type') ?? 'text/csv').split(';')[0]?.trim().toLowerCase() ?? '';
     if (!CSV_TYPES.has(contentType)) {
       throw new UserError('unsupported_media_type', `Send the dataset as CSV with Content-Type: text/csv (got ${contentType}).`, 415);
@@ -33,18 +41,29 @@ export function datasetRoutes(deps: ApiDeps) {
     const upload = await deps.artifacts.putStream(Readable.fromWeb(body as WebReadableStream<Uint8Array>), { maxBytes: deps.maxUploadBytes });
 
     const { projectId } = c.get('auth');
+    // Derived from the content, so the same upload (a retry, a duplicate) always joins the same workflow.
     const workflowId = `ingest/${projectId}/${name}/${upload.sha256.slice(0, 24)}`;
-    const handle = await deps.temporal.workflow.start(ingestDataset, {
-      taskQueue: deps.taskQueues.cpu,
-      workflowId,
-      workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
-      workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE,
-      memo: { projectId },
-      args: [{ projectId, datasetName: name, uploadUri: upload.uri, uploadSha256: upload.sha256, uploadBytes: upload.bytes, contentType, timeouts: deps.activityTimeouts }],
+    const request = { key: idempotencyKey, route: 'POST /v1/datasets/:name/versions', requestHash: sha256Hex(name, upload.sha256, contentType, String(wait)) };
+    return answerOnce(c, deps.db, request, async () => {
+      const handle = await deps.temporal.workflow.start(ingestDataset, {
+        taskQueue: deps.taskQueues.cpu,
+        workflowId,
+        workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
+        workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE,
+        memo: { projectId },
+        typedSearchAttributes: factorySearchAttributes({ projectId, dataset: name }),
+        args: [{ projectId, datasetName: name, uploadUri: upload.uri, uploadSha256: upload.sha256, uploadBytes: upload.bytes, contentType, timeouts: deps.activityTimeouts }],
+      });
+      if (!wait) {
+        return {
+          status: 202,
+          body: { workflowId, status: workflowStatusPath(workflowId), dataset: name, upload: { sha256: upload.sha256, bytes: upload.bytes }, ...temporalUiLink(deps, workflowId) },
+        };
+      }
+      const result = await handle.result();
+      const version = await getDatasetVersion(deps.db, result.datasetVersionId);
+      return { status: result.created ? 201 : 200, body: { dataset: name, ...versionView(version), created: result.created, workflowId } };
     });
-    const result = await handle.result();
-    const version = await getDatasetVersion(deps.db, result.datasetVersionId);
-    return c.json({ dataset: name, ...versionView(version), created: result.created, workflowId }, result.created ? 201 : 200);
   });
 
   app.get('/', async (c) => {

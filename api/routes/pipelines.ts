@@ -1,4 +1,6 @@
 import { randomUUID } from 'node:crypto';
+import { WorkflowExecutionAlreadyStartedError, type WorkflowStartOptions } from '@temporalio/client';
+import { WorkflowIdConflictPolicy, WorkflowIdReusePolicy } from '@temporalio/common';
 import { Hono } from 'hono';
 import { z } from 'zod';
 import { resolveTrainingColumns } from '../../data/training-columns';
@@ -7,11 +9,13 @@ import { decodeDatasetArrow } from '../../data/columnar';
 import type { ModelSpec, TaskChoice } from '../../domain/model';
 import type { DatasetVersionRow } from '../../db/queries/datasets';
 import { factoryPipeline } from '../../workflows';
-import type { PipelineInput } from '../../workflows/contracts';
+import { factorySearchAttributes, type PipelineInput } from '../../workflows/contracts';
 import type { ApiDeps } from '../deps';
 import type { ApiEnv } from '../env';
 import { checkResourceName, parseJsonBody, RESOURCE_NAME } from '../json-body';
 import { requireRole } from '../middleware/api-key-auth';
+import { answerOnce, idempotencyKeyOf, sha256Hex } from '../idempotency';
+import { temporalUiLink, workflowStatusPath } from '../workflow-links';
 import { findDataset, findDatasetVersion } from '../../db/queries/datasets';
 
 const name = z.string().regex(RESOURCE_NAME, "use lowercase letters, digits, '.', '_' or '-'");
@@ -48,6 +52,7 @@ export function pipelineRoutes(deps: ApiDeps) {
 
   /** Checks the request against the dataset now, so a bad one fails here with a 4xx, then starts the pipeline. */
   app.post('/', requireRole('operator'), async (c) => {
+    const idempotencyKey = idempotencyKeyOf(c);
     const body = await parseJsonBody(c, pipelineRequest);
     const { projectId } = c.get('auth');
     const datasetRef = typeof body.dataset === 'string' ? { name: body.dataset, version: 'latest' as const } : body.dataset;
@@ -74,25 +79,22 @@ export function pipelineRoutes(deps: ApiDeps) {
       ...(body.minR2 !== undefined && { minR2: body.minR2 }),
       timeouts: deps.activityTimeouts,
     };
-    const workflowId = `pipeline-${body.endpoint}-${randomUUID().slice(0, 8)}`;
-    const handle = await deps.temporal.workflow.start(factoryPipeline, {
-      taskQueue: deps.taskQueues.cpu,
-      workflowId,
-      memo: { projectId },
-      args: [input],
-    });
-    return c.json(
-      {
+    const request = { key: idempotencyKey, route: 'POST /v1/pipelines', requestHash: sha256Hex(await c.req.text()) };
+    // With a key, the id is derived from it, so no retry or race can start a second run of the same request.
+    const workflowId = `pipeline-${body.endpoint}-${idempotencyKey === undefined ? randomUUID().slice(0, 8) : sha256Hex(projectId, idempotencyKey).slice(0, 16)}`;
+    return answerOnce(c, deps.db, request, async () => {
+      const runId = await startOnce(deps, workflowId, {
+        taskQueue: deps.taskQueues.cpu,
         workflowId,
-        runId: handle.firstExecutionRunId,
-        status: `/v1/workflows/${encodeURIComponent(workflowId)}`,
-        dataset: { name: dataset.name, version: version.version },
-        features,
-        task,
-        ...(deps.temporalUiUrl && { temporalUi: `${deps.temporalUiUrl}/namespaces/${deps.temporalNamespace}/workflows/${encodeURIComponent(workflowId)}` }),
-      },
-      202,
-    );
+        memo: { projectId },
+        typedSearchAttributes: factorySearchAttributes({ projectId, dataset: dataset.name, model: input.modelName, endpoint: input.endpointName }),
+        args: [input],
+      });
+      return {
+        status: 202,
+        body: { workflowId, runId, status: workflowStatusPath(workflowId), dataset: { name: dataset.name, version: version.version }, features, task, ...temporalUiLink(deps, workflowId) },
+      };
+    });
   });
 
   return app;
@@ -106,4 +108,19 @@ async function chooseVersionTask(deps: ApiDeps, version: DatasetVersionRow, targ
   const table = decodeDatasetArrow(await deps.artifacts.get(version.artifactUri));
   const type = version.schema.find((c) => c.name === target)?.type ?? 'string';
   return chooseTask(target, profileValues(table.stringColumn(target), type), declared);
+}
+
+/** Starts the pipeline unless a run with this id exists, open or closed; either way answers with that run. */
+async function startOnce(deps: ApiDeps, workflowId: string, options: WorkflowStartOptions<typeof factoryPipeline>): Promise<string> {
+  try {
+    const handle = await deps.temporal.workflow.start(factoryPipeline, {
+      ...options,
+      workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
+      workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+    });
+    return handle.firstExecutionRunId;
+  } catch (err) {
+    if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+    return (await deps.temporal.workflow.getHandle(workflowId).describe()).runId;
+  }
 }

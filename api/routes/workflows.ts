@@ -1,13 +1,32 @@
-import { WorkflowNotFoundError, type WorkflowExecutionDescription } from '@temporalio/client';
+import { isGrpcServiceError, WorkflowNotFoundError, type WorkflowExecutionDescription, type WorkflowExecutionInfo } from '@temporalio/client';
+// The decoder client.workflow.list() uses; list() itself hides the page token the API hands out.
+import { executionInfoFromRaw } from '@temporalio/client/lib/helpers';
+import { status as grpcStatus } from '@grpc/grpc-js';
 import { Hono } from 'hono';
 import { UserError } from '../../platform/user-error';
-import { pipelineStatusQuery, type PipelineStatus } from '../../workflows/contracts';
+import { FactoryProject, pipelineStatusQuery, type PipelineStatus } from '../../workflows/contracts';
 import type { ApiDeps } from '../deps';
 import type { ApiEnv } from '../env';
 import { rootCauseMessage, userErrorFromFailure } from '../temporal-errors';
+import { encodePageToken, invalidPageToken, workflowListRequest } from '../workflow-filters';
 
 export function workflowRoutes(deps: ApiDeps) {
   const app = new Hono<ApiEnv>();
+
+  /** The project's workflows (pipelines, their stages, ingests), filtered through Temporal visibility, newest first. */
+  app.get('/', async (c) => {
+    const request = workflowListRequest(c.get('auth').projectId, c.req.query());
+    let response;
+    try {
+      response = await deps.temporal.workflowService.listWorkflowExecutions({ namespace: deps.temporalNamespace, ...request });
+    } catch (err) {
+      if (request.nextPageToken && isGrpcServiceError(err) && err.code === grpcStatus.INVALID_ARGUMENT) throw invalidPageToken();
+      throw err;
+    }
+    const { loadedDataConverter } = deps.temporal.workflow.options;
+    const infos = await Promise.all(response.executions.map((raw) => executionInfoFromRaw(raw, loadedDataConverter, raw, deps.temporalNamespace)));
+    return c.json({ workflows: infos.map(summary), nextPageToken: encodePageToken(request.query, response.nextPageToken) });
+  });
 
   /** Status, live progress (a query) and the result or failure of a workflow this project started. */
   app.get('/:id{.+}', async (c) => {
@@ -20,7 +39,7 @@ export function workflowRoutes(deps: ApiDeps) {
       if (err instanceof WorkflowNotFoundError) throw notFound(workflowId);
       throw err;
     }
-    if (description.memo?.projectId !== c.get('auth').projectId) throw notFound(workflowId);
+    if (ownerProject(description) !== c.get('auth').projectId) throw notFound(workflowId);
 
     const status = description.status.name;
     let progress: PipelineStatus | undefined;
@@ -53,6 +72,23 @@ export function workflowRoutes(deps: ApiDeps) {
   });
 
   return app;
+}
+
+/** The project a workflow belongs to: its search attribute, or the memo of runs started before search attributes. */
+function ownerProject(info: Pick<WorkflowExecutionInfo, 'typedSearchAttributes' | 'memo'>): unknown {
+  return info.typedSearchAttributes.get(FactoryProject) ?? info.memo?.projectId;
+}
+
+function summary(info: WorkflowExecutionInfo) {
+  return {
+    workflowId: info.workflowId,
+    runId: info.runId,
+    type: info.type,
+    status: info.status.name,
+    startTime: info.startTime,
+    closeTime: info.closeTime ?? null,
+    ...(info.parentExecution && { parent: info.parentExecution.workflowId }),
+  };
 }
 
 function notFound(workflowId: string): UserError {

@@ -1,3 +1,16 @@
+CREATE TABLE "idempotency_keys" (
+	"project_id" text NOT NULL,
+	"key" text NOT NULL,
+	"route" text NOT NULL,
+	"request_hash" text NOT NULL,
+	"status" integer,
+	"response" jsonb,
+	"workflow_id" text,
+	"created_at" timestamp with time zone DEFAULT now() NOT NULL,
+	"completed_at" timestamp with time zone,
+	CONSTRAINT "idempotency_keys_project_id_key_pk" PRIMARY KEY("project_id","key")
+);
+--> statement-breakpoint
 ALTER TABLE "training_runs" ALTER COLUMN "classes" DROP NOT NULL;--> statement-breakpoint
 ALTER TABLE "training_runs" ADD COLUMN "task" text DEFAULT 'classification' NOT NULL;--> statement-breakpoint
 ALTER TABLE "training_runs" ADD COLUMN "task_reason" text;--> statement-breakpoint
@@ -6,4 +19,5 @@ ALTER TABLE "model_versions" ADD COLUMN "failure" text;--> statement-breakpoint
 ALTER TABLE "model_versions" ADD COLUMN "failure_cause" jsonb;--> statement-breakpoint
 ALTER TABLE "model_versions" ADD COLUMN "failed_at" timestamp with time zone;--> statement-breakpoint
 ALTER TABLE "endpoints" ADD COLUMN "failure" text;--> statement-breakpoint
-ALTER TABLE "endpoints" ADD COLUMN "failure_cause" jsonb;
+ALTER TABLE "endpoints" ADD COLUMN "failure_cause" jsonb;--> statement-breakpoint
+ALTER TABLE "idempotency_keys" ADD CONSTRAINT "idempotency_keys_project_id_projects_id_fk" FOREIGN KEY ("project_id") REFERENCES "public"."projects"("id") ON DELETE no action ON UPDATE no action;

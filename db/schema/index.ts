@@ -4,3 +4,4 @@ export * from './training';
 export * from './models';
 export * from './endpoints';
 export * from './audit';
+export * from './idempotency';

@@ -17,7 +17,8 @@ const UPLOAD_LIMIT = 64 * 1024;
 
 describe('bad input gets a clear 4xx and leaves nothing behind', () => {
   let t: TestFactory;
-  const upload = (name: string, body: RequestInit['body'], contentType = 'text/csv') => t.request('POST', `/v1/datasets/${name}/versions`, { body, contentType });
+  // Waits for the ingest so a bad CSV's typed error comes back on the upload itself.
+  const upload = (name: string, body: RequestInit['body'], contentType = 'text/csv') => t.request('POST', `/v1/datasets/${name}/versions?wait=true`, { body, contentType });
 
   beforeAll(async () => {
     t = await startTestFactory({ maxUploadBytes: UPLOAD_LIMIT });
@@ -88,8 +89,19 @@ describe('bad input gets a clear 4xx and leaves nothing behind', () => {
       await expectError(await upload('bad', big), 413, 'payload_too_large');
       const stream = new Blob([big]).stream();
       const init = { method: 'POST', headers: { authorization: `Bearer ${t.adminKey}`, 'content-type': 'text/csv' }, body: stream, duplex: 'half' as const };
-      const res = await t.factory.app.request('/v1/datasets/bad/versions', init);
+      const res = await t.factory.app.request('/v1/datasets/bad/versions?wait=true', init);
       await expectError(res, 413, 'payload_too_large');
+    });
+    it('without ?wait=true a bad CSV is accepted at once and its typed error comes from the workflow status', async () => {
+      const res = await t.request('POST', '/v1/datasets/bad/versions', { body: 'a,b,c\n1,2,3\n4,5\n', contentType: 'text/csv' });
+      expect(res.status).toBe(202);
+      const { workflowId } = (await res.json()) as { workflowId: string };
+      expect(res.headers.get('location')).toBe(`/v1/workflows/${encodeURIComponent(workflowId)}`);
+      const final = await waitForWorkflow(t, workflowId);
+      expect(final).toMatchObject({ status: 'FAILED', type: 'ingestDataset', error: { code: 'ragged_row', row: 2, line: 3 } });
+    });
+    it('?wait= takes only true or false', async () => {
+      await expectError(await t.request('POST', '/v1/datasets/bad/versions?wait=yes', { body: 'a\n1\n', contentType: 'text/csv' }), 400, 'invalid_query_parameter');
     });
     it('a wrong content type', async () => {
       await expectError(await upload('bad', '{}', 'application/json'), 415, 'unsupported_media_type');

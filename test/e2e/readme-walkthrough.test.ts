@@ -20,12 +20,17 @@ describe('README walk-through: CSV → pipeline → live predictions', () => {
   });
 
   it('ingests a CSV, trains, evaluates, registers, deploys and serves predictions', async () => {
-    // 1. Upload the dataset: schema inferred, version recorded.
+    // 1. Upload the dataset: answered as soon as the bytes are stored; the ingest workflow infers the schema.
     const csv = toCsv(training);
     const upload = await t.request('POST', '/v1/datasets/churn/versions', { body: csv, contentType: 'text/csv' });
-    expect(upload.status).toBe(201);
-    const version = (await upload.json()) as { id: string; version: number; rowCount: number; created: boolean; schema: { name: string; type: string }[] };
-    expect(version).toMatchObject({ version: 1, rowCount: 1000, created: true });
+    expect(upload.status).toBe(202);
+    const accepted = (await upload.json()) as { workflowId: string; status: string };
+    expect(upload.headers.get('location')).toBe(accepted.status);
+    const ingested = await waitForWorkflow(t, accepted.workflowId);
+    expect(ingested).toMatchObject({ status: 'COMPLETED', type: 'ingestDataset', result: { version: 1, created: true } });
+    const versionRes = await t.request('GET', '/v1/datasets/churn/versions/1');
+    const version = (await versionRes.json()) as { id: string; version: number; rowCount: number; schema: { name: string; type: string }[] };
+    expect(version).toMatchObject({ version: 1, rowCount: 1000 });
     expect(version.schema).toEqual([
       { name: 'tenure', type: 'number', nullable: false },
       { name: 'spend', type: 'number', nullable: false },
@@ -33,8 +38,8 @@ describe('README walk-through: CSV → pipeline → live predictions', () => {
       { name: 'churned', type: 'string', nullable: false },
     ]);
 
-    // The same bytes again give the same version.
-    const again = await t.request('POST', '/v1/datasets/churn/versions', { body: csv, contentType: 'text/csv' });
+    // The same bytes again give the same version; ?wait=true answers with it for scripts.
+    const again = await t.request('POST', '/v1/datasets/churn/versions?wait=true', { body: csv, contentType: 'text/csv' });
     expect(again.status).toBe(200);
     const againBody = (await again.json()) as { workflowId: string };
     expect(againBody).toMatchObject({ id: version.id, version: 1, created: false });

@@ -17,7 +17,7 @@ describe('training survives a worker crash', () => {
   });
 
   it('resumes from the checkpoint heartbeated before the crash', async () => {
-    expect((await t.request('POST', '/v1/datasets/churn/versions', { body: toCsv(churnRows(1000)), contentType: 'text/csv' })).status).toBe(201);
+    expect((await t.request('POST', '/v1/datasets/churn/versions?wait=true', { body: toCsv(churnRows(1000)), contentType: 'text/csv' })).status).toBe(201);
     const start = await t.request('POST', '/v1/pipelines', {
       json: { dataset: 'churn', target: 'churned', model: { type: 'mlp', hiddenUnits: [16], epochs: 40, batchSize: 8, accelerator: 'gpu' }, endpoint: 'resume' },
     });

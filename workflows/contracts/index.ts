@@ -4,3 +4,4 @@ export * from './types';
 export * from './messages';
 export * from './failure-cause';
 export * from './maintenance';
+export * from './search-attributes';
