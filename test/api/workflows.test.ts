@@ -91,7 +91,7 @@ describe('workflows: list, filter and look up through visibility', () => {
   it('gives a child stage by id', async () => {
     const res = await t.request('GET', `/v1/workflows/${encodeURIComponent(`${pipelineId}/train`)}`);
     expect(res.status).toBe(200);
-    expect(await res.json()).toMatchObject({ type: 'trainModel', status: 'FAILED', error: { code: 'target_not_binary' } });
+    expect(await res.json()).toMatchObject({ type: 'trainModel', status: 'FAILED', error: { code: 'too_few_rows' } });
   });
 
   it('never shows a workflow to another project', async () => {

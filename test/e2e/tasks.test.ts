@@ -21,7 +21,7 @@ describe('every common task: multi-class classification and regression, end to e
   });
 
   it('iris: a softmax classifier, task inferred, probabilities per class served', async () => {
-    expect((await t.request('POST', '/v1/datasets/iris/versions', { body: publicDatasetCsv('iris'), contentType: 'text/csv' })).status).toBe(201);
+    expect((await t.request('POST', '/v1/datasets/iris/versions?wait=true', { body: publicDatasetCsv('iris'), contentType: 'text/csv' })).status).toBe(201);
     const start = await t.request('POST', '/v1/pipelines', {
       json: { dataset: 'iris', target: 'species', model: { type: 'logistic', epochs: 40, learningRate: 0.1, batchSize: 16 }, endpoint: 'iris' },
     });
@@ -62,7 +62,7 @@ describe('every common task: multi-class classification and regression, end to e
   });
 
   it('cars: a regressor, task inferred, values served in miles per gallon', async () => {
-    expect((await t.request('POST', '/v1/datasets/cars/versions', { body: publicDatasetCsv('cars'), contentType: 'text/csv' })).status).toBe(201);
+    expect((await t.request('POST', '/v1/datasets/cars/versions?wait=true', { body: publicDatasetCsv('cars'), contentType: 'text/csv' })).status).toBe(201);
     const bad = await t.request('POST', '/v1/pipelines', { json: { dataset: 'cars', target: 'Miles_per_Gallon', model: { type: 'logistic' }, endpoint: 'cars' } });
     expect(bad.status).toBe(422);
     expect(((await bad.json()) as { error: { code: string } }).error.code).toBe('model_type_not_for_task');

@@ -46,7 +46,7 @@ describe('artifact collection', () => {
   });
 
   it('after a succeeded and a cancelled run, deletes checkpoints and orphans and keeps what rows reference', async () => {
-    const upload = await t.request('POST', '/v1/datasets/churn/versions', { body: toCsv(churnRows(600)), contentType: 'text/csv' });
+    const upload = await t.request('POST', '/v1/datasets/churn/versions?wait=true', { body: toCsv(churnRows(600)), contentType: 'text/csv' });
     expect(upload.status).toBe(201);
     const datasetVersionId = ((await upload.json()) as { id: string }).id;
     const succeeded = await startPipeline({ model: { type: 'logistic', epochs: 5, learningRate: 0.1 }, endpoint: 'gc-kept' });

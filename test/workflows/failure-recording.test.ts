@@ -13,7 +13,7 @@ describe('pipeline failures record their root cause', () => {
   beforeAll(async () => {
     // No training worker on factory-gpu: a gpu pipeline waits in training until the test starts one.
     t = await startTestFactory({ parts: { api: true, cpuWorker: true } });
-    expect((await t.request('POST', '/v1/datasets/churn/versions', { body: toCsv(churnRows(400)), contentType: 'text/csv' })).status).toBe(201);
+    expect((await t.request('POST', '/v1/datasets/churn/versions?wait=true', { body: toCsv(churnRows(400)), contentType: 'text/csv' })).status).toBe(201);
   });
   afterAll(async () => {
     await t?.stop();
@@ -27,7 +27,7 @@ describe('pipeline failures record their root cause', () => {
   const runOf = async (pipelineId: string) => (await t.database.db.select().from(trainingRuns).where(eq(trainingRuns.workflowId, `${pipelineId}/train`)))[0];
 
   it('records the typed user error under "Activity task failed" on the training run', async () => {
-    expect((await t.request('POST', '/v1/datasets/tiny/versions', { body: toCsv(churnRows(8)), contentType: 'text/csv' })).status).toBe(201);
+    expect((await t.request('POST', '/v1/datasets/tiny/versions?wait=true', { body: toCsv(churnRows(8)), contentType: 'text/csv' })).status).toBe(201);
     const workflowId = await startPipeline({ dataset: 'tiny', model: { type: 'logistic', epochs: 2 }, endpoint: 'tiny' });
     expect((await waitForWorkflow(t, workflowId)).status).toBe('FAILED');
     await recordHistory(`${workflowId}/train`, 'train-model-failed.json');
