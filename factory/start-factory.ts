@@ -108,7 +108,7 @@ export async function startFactory(opts: FactoryOptions): Promise<Factory> {
     activityTimeouts: opts.activityTimeouts,
     artifactGraceMs: opts.artifactGc?.graceMs,
   });
-  const server = opts.parts.api && opts.port !== undefined ? serveApi(app, { port: opts.port, hostname: '0.0.0.0' }) : undefined;
+  const server = opts.parts.api && opts.port !== undefined ? await serveApi(app, { port: opts.port, hostname: '0.0.0.0' }) : undefined;
 
   let stopped: Promise<void> | undefined;
   const stopAll = async (): Promise<void> => {

@@ -26,8 +26,7 @@ describe('request bodies over the limit', () => {
 
   beforeAll(async () => {
     t = await startTestFactory({ maxUploadBytes: UPLOAD_LIMIT });
-    server = serveApi(t.factory.app, { port: 0, hostname: '127.0.0.1' }) as http.Server;
-    await new Promise<void>((resolve) => (server.listening ? resolve() : server.once('listening', () => resolve())));
+    server = (await serveApi(t.factory.app, { port: 0, hostname: '127.0.0.1' })) as http.Server;
     port = (server.address() as AddressInfo).port;
   });
   afterAll(async () => {
