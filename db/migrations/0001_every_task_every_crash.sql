@@ -4,7 +4,7 @@ CREATE TABLE "idempotency_keys" (
 	"route" text NOT NULL,
 	"request_hash" text NOT NULL,
 	"status" integer,
-	"response" jsonb,
+	"response" json,
 	"workflow_id" text,
 	"created_at" timestamp with time zone DEFAULT now() NOT NULL,
 	"completed_at" timestamp with time zone,

@@ -1,4 +1,4 @@
-import { integer, jsonb, pgTable, primaryKey, text, timestamp } from 'drizzle-orm/pg-core';
+import { integer, json, pgTable, primaryKey, text, timestamp } from 'drizzle-orm/pg-core';
 import { projects } from './projects';
 
 /**
@@ -18,7 +18,8 @@ export const idempotencyKeys = pgTable(
     requestHash: text('request_hash').notNull(),
     /** Null while the first request is still running (or crashed before answering). */
     status: integer('status'),
-    response: jsonb('response').$type<Record<string, unknown>>(),
+    // json, not jsonb: a replayed answer keeps the key order of the first one.
+    response: json('response').$type<Record<string, unknown>>(),
     workflowId: text('workflow_id'),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
     completedAt: timestamp('completed_at', { withTimezone: true }),
