@@ -84,3 +84,31 @@ export interface Blessing {
   champion: ({ modelVersionId: string } & HeadlineMetric) | null;
   reasons: string[];
 }
+
+/** Metrics a threshold may name, as users write them (snake_case, as in TFMA and scikit-learn). */
+export const CLASSIFICATION_METRICS = ['accuracy', 'precision', 'recall', 'f1', 'roc_auc', 'pr_auc', 'log_loss', 'ece'] as const;
+export const REGRESSION_METRICS = ['rmse', 'mae', 'r2', 'mape'] as const;
+export type MetricName = (typeof CLASSIFICATION_METRICS)[number] | (typeof REGRESSION_METRICS)[number];
+
+/**
+ * A blessing threshold, absolute (`min` / `max`) or relative to the champion scored on the same rows
+ * (`maxDrop` for higher-is-better metrics, `maxRise` for lower-is-better ones), as in TFMA.
+ */
+export interface Threshold {
+  metric: MetricName;
+  min?: number;
+  max?: number;
+  maxDrop?: number;
+  maxRise?: number;
+}
+
+/** One threshold's verdict with the numbers behind it. */
+export interface ThresholdVerdict {
+  threshold: Threshold;
+  candidate: number | null;
+  /** The champion's value on the same rows, for relative thresholds; null without a champion. */
+  champion: number | null;
+  passed: boolean;
+  /** A sentence a reviewer reads: "roc_auc 0.91 ≥ 0.80", "roc_auc fell by 0.03 (max 0.01) against v3". */
+  message: string;
+}

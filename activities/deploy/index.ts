@@ -1,5 +1,6 @@
-import { and, eq } from 'drizzle-orm';
-import { auditLog, endpointEvents, endpoints, modelAliases, modelVersions } from '../../db/schema';
+import { eq } from 'drizzle-orm';
+import { moveAliasIn } from '../../db/queries/aliases';
+import { auditLog, endpointEvents, endpoints, modelVersions } from '../../db/schema';
 import { newId } from '../../platform/ids';
 import { UserError } from '../../platform/user-error';
 import type { DeployInput, DeployResult } from '../../workflows/contracts';
@@ -8,7 +9,7 @@ import type { ActivityDeps } from '../deps';
 export function createDeployActivities(deps: ActivityDeps) {
   return {
     /**
-     * Points the endpoint's stable traffic at a model version and moves the `production` alias, in one
+     * Points the endpoint's stable traffic at a model version and (unless told not to) moves the `production` alias, in one
      * transaction with the endpoint event and the audit entries; a retry finds its event and stops.
      */
     async deployModelVersion(input: DeployInput & { idempotencyKey: string }): Promise<DeployResult> {
@@ -43,35 +44,27 @@ export function createDeployActivities(deps: ActivityDeps) {
           reason: input.reason,
           idempotencyKey: input.idempotencyKey,
         });
-        const [previousAlias] = await tx
-          .select()
-          .from(modelAliases)
-          .where(and(eq(modelAliases.modelId, version.modelId), eq(modelAliases.alias, 'production')));
-        await tx
-          .insert(modelAliases)
-          .values({ modelId: version.modelId, alias: 'production', modelVersionId: version.id })
-          .onConflictDoUpdate({
-            target: [modelAliases.modelId, modelAliases.alias],
-            set: { modelVersionId: version.id, updatedAt: new Date() },
+        await tx.insert(auditLog).values({
+          projectId: input.projectId,
+          actor,
+          action: 'endpoint.deployed',
+          subjectType: 'endpoint',
+          subjectId: endpoint.id,
+          details: { endpoint: endpoint.name, from: endpoint.stableVersionId, to: version.id, reason: input.reason },
+        });
+        if (input.moveProductionAlias !== false) {
+          // Pipelines without a promotion stage: the deployed version becomes production, in this same transaction.
+          await moveAliasIn(tx, {
+            projectId: input.projectId,
+            modelId: version.modelId,
+            alias: 'production',
+            toVersionId: version.id,
+            actor,
+            reason: input.reason,
+            workflowId: input.idempotencyKey,
+            idempotencyKey: `${input.idempotencyKey}:production`,
           });
-        await tx.insert(auditLog).values([
-          {
-            projectId: input.projectId,
-            actor,
-            action: 'endpoint.deployed',
-            subjectType: 'endpoint',
-            subjectId: endpoint.id,
-            details: { endpoint: endpoint.name, from: endpoint.stableVersionId, to: version.id, reason: input.reason },
-          },
-          {
-            projectId: input.projectId,
-            actor,
-            action: 'model_alias.moved',
-            subjectType: 'model',
-            subjectId: version.modelId,
-            details: { alias: 'production', from: previousAlias?.modelVersionId ?? null, to: version.id },
-          },
-        ]);
+        }
         return result;
       });
     },

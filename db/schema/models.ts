@@ -1,4 +1,4 @@
-import { pgTable, text, timestamp, integer, jsonb, unique, primaryKey } from 'drizzle-orm/pg-core';
+import { bigserial, index, pgTable, text, timestamp, integer, jsonb, unique, primaryKey } from 'drizzle-orm/pg-core';
 import { projects } from './projects';
 import { trainingRuns } from './training';
 import { datasetVersions } from './datasets';
@@ -87,3 +87,31 @@ export const modelAliases = pgTable(
   },
   (t) => [primaryKey({ columns: [t.modelId, t.alias] })],
 );
+
+/**
+ * Every move of an alias, kept forever: which version held it before and after, who moved it, why, and
+ * from which workflow. Written in the same transaction as the move (db/queries/aliases.ts).
+ */
+export const modelAliasEvents = pgTable(
+  'model_alias_events',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    modelId: text('model_id')
+      .notNull()
+      .references(() => models.id),
+    alias: text('alias', { enum: MODEL_ALIASES }).notNull(),
+    fromVersionId: text('from_version_id').references(() => modelVersions.id),
+    toVersionId: text('to_version_id')
+      .notNull()
+      .references(() => modelVersions.id),
+    /** An API key id, or `workflow:<id>`. */
+    actor: text('actor').notNull(),
+    reason: text('reason').notNull(),
+    workflowId: text('workflow_id'),
+    /** A retried move finds its event and changes nothing. */
+    idempotencyKey: text('idempotency_key').notNull().unique(),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [index('model_alias_events_alias_idx').on(t.modelId, t.alias, t.id)],
+);
+

@@ -1,4 +1,4 @@
-import type { ModelSpec, Task, TaskChoice } from '../../domain/model';
+import type { ModelSpec, Task, TaskChoice, Threshold } from '../../domain/model';
 import type { Accelerator } from './task-queues';
 
 /** Activity timing a deployment tunes (tests shorten it); workflows can't read the environment, so it rides in the input. */
@@ -117,6 +117,8 @@ export interface DeployInput {
   endpointName: string;
   modelVersionId: string;
   reason: string;
+  /** False when a promotion stage already moved the alias; absent (old histories) means move it. */
+  moveProductionAlias?: boolean;
 }
 
 export interface DeployResult {
@@ -130,6 +132,10 @@ export interface PipelineInput extends TrainingRequest {
   modelName: string;
   minAccuracy: number;
   minR2?: number | null;
+  /** How the candidate is promoted after it is blessed; absent (old histories, or no promotion asked): deploy at once. */
+  promotion?: PromotionPolicy;
+  /** The API key that started the pipeline: it may not approve its own model (four eyes). */
+  requestedBy?: string;
 }
 
 export type PipelineStage = 'train' | 'export' | 'evaluate' | 'register' | 'deploy' | 'done' | 'rejected' | 'failed';
@@ -159,3 +165,12 @@ export interface PipelineResult {
   modelVersion: RegisterResult;
   deployment: DeployResult | null;
 }
+
+/** The pipeline's promotion stage: thresholds decide the blessing, then an optional human approval. */
+export interface PromotionPolicy {
+  thresholds: Threshold[];
+  requireApproval: boolean;
+  /** No decision within this many milliseconds means reject. */
+  approvalTimeoutMs: number;
+}
+
