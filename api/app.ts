@@ -12,6 +12,7 @@ import { endpointRoutes } from './routes/endpoints';
 import { pipelineRoutes } from './routes/pipelines';
 import { workflowRoutes } from './routes/workflows';
 import { maintenanceRoutes } from './routes/maintenance';
+import { modelRoutes } from './routes/models';
 
 /** JSON bodies (pipeline specs, prediction batches) stay small; CSV uploads have their own streaming limit. */
 export const MAX_JSON_BODY_BYTES = 2 * 1024 * 1024;
@@ -43,5 +44,6 @@ export function createApp(deps: ApiDeps): Hono<ApiEnv> {
   app.route('/v1/endpoints', endpointRoutes(deps));
   app.route('/v1/api-keys', apiKeyRoutes(deps));
   app.route('/v1/maintenance', maintenanceRoutes(deps));
+  app.route('/v1/models', modelRoutes(deps));
   return app;
 }

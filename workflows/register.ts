@@ -1,4 +1,4 @@
-import { proxyActivities } from '@temporalio/workflow';
+import { proxyActivities, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import type { RegisterInput, RegisterResult } from './contracts';
 import { databaseActivityOptions } from './activity-options';
@@ -7,5 +7,5 @@ const { registerModelVersion } = proxyActivities<Activities>(databaseActivityOpt
 
 /** Registers a model version with its evaluation, lineage, model card and blessing decision. */
 export async function registerModel(input: RegisterInput): Promise<RegisterResult> {
-  return registerModelVersion(input);
+  return registerModelVersion({ ...input, pipelineWorkflowId: workflowInfo().parent?.workflowId ?? null });
 }
