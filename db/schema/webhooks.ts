@@ -1,16 +1,8 @@
 import { index, jsonb, pgTable, text, timestamp } from 'drizzle-orm/pg-core';
+import type { RegistryEventType } from '../../domain/registry-events';
 import { projects } from './projects';
 
-/** The registry events a webhook may subscribe to. */
-export const REGISTRY_EVENT_TYPES = [
-  'model_version.created',
-  'model_version.blessed',
-  'model_version.rejected',
-  'promotion.approved',
-  'promotion.rejected',
-  'model_alias.promoted',
-] as const;
-export type RegistryEventType = (typeof REGISTRY_EVENT_TYPES)[number];
+export { REGISTRY_EVENT_TYPES, type RegistryEventType } from '../../domain/registry-events';
 
 /** A receiver of a project's registry events; deleting one stops deliveries not yet made. */
 export const webhooks = pgTable(
