@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { deliverRegistryEvent } from '../../workflows/deliver-registry-event';
 import { registryEventWorkflowId } from '../../workflows/registry-events';
+import { recordHistory } from '../support/record-history';
 import { churnRows, toCsv } from '../support/synthetic-data';
 import { startTestFactory, waitForWorkflow, type TestFactory } from '../support/test-factory';
 
@@ -113,6 +114,8 @@ describe('registry webhooks', () => {
     }
     // A 410 is the receiver's final word: one attempt, no retries.
     expect(refusing.received.map((r) => r.answered)).toEqual([410]);
+    await recordHistory(`${workflowId}/register`, 'register-model-registry-events.json');
+    await recordHistory(registryEventWorkflowId(`model_version.created:${versionId}`), 'deliver-registry-event.json');
     expect(refusing.received[0]?.headers['x-factory-signature']).toMatch(/^sha256=[0-9a-f]{64}$/);
   });
 });
