@@ -59,6 +59,7 @@ export function createRegistryActivities(deps: ActivityDeps) {
             ? { name: 'value', task: 'regression', target: run.target }
             : { name: 'probabilities', task: 'classification', classes: run.classes ?? [], labelType: targetType };
         const id = newId('mv');
+        const createdAt = new Date();
         const [dataset] = datasetVersion ? await tx.select().from(datasets).where(eq(datasets.id, datasetVersion.datasetId)) : [];
         const pipeline = input.pipelineWorkflowId ?? null;
         const lineage: ModelLineage = {
@@ -76,7 +77,7 @@ export function createRegistryActivities(deps: ActivityDeps) {
         };
         const card = buildModelCard({
           model: { name: model.name },
-          version: { id, version, createdAt: null, onnxSha256: input.onnxSha256, features: run.features },
+          version: { id, version, createdAt, onnxSha256: input.onnxSha256, features: run.features },
           run,
           dataset: datasetVersion ? { id: datasetVersion.id, name: dataset?.name ?? null, version: datasetVersion.version, rows: datasetVersion.rowCount } : null,
           evaluation: run.evaluation,
@@ -97,6 +98,7 @@ export function createRegistryActivities(deps: ActivityDeps) {
           blessing,
           modelCard: { ...card.json, training: { runId: run.id, backend: run.backend, taskQueue: run.taskQueue, codeVersion: run.codeVersion } },
           lineage,
+          createdAt,
         });
         await tx.insert(auditLog).values({
           projectId: input.projectId,

@@ -31,7 +31,7 @@ describe('model registry', () => {
     expect((await t.request('POST', '/v1/datasets/churn/versions?wait=true', { body: toCsv(churnRows(200)), contentType: 'text/csv' })).status).toBe(201);
     for (const seed of [1, 2]) {
       const start = await t.request('POST', '/v1/pipelines', {
-        json: { dataset: 'churn', target: 'churned', features: ['tenure', 'spend'], model: { type: 'logistic', epochs: 15, learningRate: 0.1, seed }, endpoint: 'churn' },
+        json: { dataset: 'churn', target: 'churned', features: ['tenure', 'spend'], model: { type: 'logistic', epochs: 15, learningRate: 0.1, seed }, endpoint: 'registry-churn', registeredModel: 'churn' },
       });
       expect(start.status).toBe(202);
       const { workflowId } = (await start.json()) as { workflowId: string };

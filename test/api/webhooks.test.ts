@@ -89,7 +89,7 @@ describe('registry webhooks', () => {
 
     expect((await t.request('POST', '/v1/datasets/churn/versions?wait=true', { body: toCsv(churnRows(200)), contentType: 'text/csv' })).status).toBe(201);
     const start = await t.request('POST', '/v1/pipelines', {
-      json: { dataset: 'churn', target: 'churned', features: ['tenure', 'spend'], model: { type: 'logistic', epochs: 10, learningRate: 0.1 }, endpoint: 'churn' },
+      json: { dataset: 'churn', target: 'churned', features: ['tenure', 'spend'], model: { type: 'logistic', epochs: 10, learningRate: 0.1 }, endpoint: 'webhook-churn', registeredModel: 'churn' },
     });
     const { workflowId } = (await start.json()) as { workflowId: string };
     const final = await waitForWorkflow(t, workflowId);
