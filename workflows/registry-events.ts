@@ -1,4 +1,4 @@
-import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
+import { WorkflowExecutionAlreadyStartedError, WorkflowIdReusePolicy } from '@temporalio/common';
 import { ParentClosePolicy, startChild } from '@temporalio/workflow';
 import type { RegistryEvent } from '../domain/registry-events';
 import { deliverRegistryEvent } from './deliver-registry-event';
@@ -21,6 +21,8 @@ export async function publishRegistryEvent(event: RegistryEvent): Promise<void> 
       workflowId: registryEventWorkflowId(event.id),
       args: [event],
       parentClosePolicy: ParentClosePolicy.ABANDON,
+      // Once delivered, an event is not delivered again, even if its emitter is reset and runs again.
+      workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
     });
   } catch (err) {
     if (err instanceof WorkflowExecutionAlreadyStartedError) return;

@@ -114,6 +114,21 @@ describe('registry webhooks', () => {
     }
     // A 410 is the receiver's final word: one attempt, no retries.
     expect(refusing.received.map((r) => r.answered)).toEqual([410]);
+
+    // A version that is not blessed is announced as rejected, with the reason.
+    const worse = await t.request('POST', '/v1/pipelines', {
+      json: { dataset: 'churn', target: 'churned', features: ['noise'], model: { type: 'logistic', epochs: 5, learningRate: 0.1 }, endpoint: 'webhook-churn', registeredModel: 'churn', minAccuracy: 0.99 },
+    });
+    const rejectedRun = await waitForWorkflow(t, ((await worse.json()) as { workflowId: string }).workflowId);
+    expect((rejectedRun.result as { stage: string }).stage).toBe('rejected');
+    const rejectedId = (rejectedRun.result as { modelVersion: { modelVersionId: string } }).modelVersion.modelVersionId;
+    const rejected = await t.factory.client.workflow.getHandle<typeof deliverRegistryEvent>(registryEventWorkflowId(`model_version.rejected:${rejectedId}`)).result();
+    expect(rejected.deliveries.map((d) => d.status)).toEqual(['delivered']);
+    const announced = flaky.received.filter((r) => r.headers['x-factory-event'] === 'model_version.rejected');
+    expect(announced).toHaveLength(1);
+    expect(JSON.parse(announced[0]?.body ?? '{}')).toMatchObject({ type: 'model_version.rejected', model: { name: 'churn', version: 2 }, data: { reasons: expect.arrayContaining([expect.stringContaining('0.99')]) as unknown } });
+    expect(refusing.received).toHaveLength(2);
+
     await recordHistory(`${workflowId}/register`, 'register-model-registry-events.json');
     await recordHistory(registryEventWorkflowId(`model_version.created:${versionId}`), 'deliver-registry-event.json');
     expect(refusing.received[0]?.headers['x-factory-signature']).toMatch(/^sha256=[0-9a-f]{64}$/);
