@@ -7,12 +7,14 @@ const layers = {
   db: ['platform', 'domain'],
   artifacts: ['platform', 'domain'],
   ml: ['platform', 'domain'],
+  // Pure registry documents (model cards) the API renders and activities store.
+  registry: ['platform', 'domain'],
   data: ['ml', 'platform', 'domain'],
   serving: ['ml', 'data', 'db', 'artifacts', 'platform', 'domain'],
   'workflows/contracts': ['domain'],
-  activities: ['workflows/contracts', 'serving', 'ml', 'data', 'db', 'artifacts', 'platform', 'domain'],
+  activities: ['workflows/contracts', 'serving', 'registry', 'ml', 'data', 'db', 'artifacts', 'platform', 'domain'],
   workers: ['activities', 'workflows', 'platform', 'domain'],
-  api: ['workflows', 'serving', 'data', 'db', 'artifacts', 'platform', 'domain'],
+  api: ['workflows', 'serving', 'registry', 'data', 'db', 'artifacts', 'platform', 'domain'],
 };
 
 const source = (dir) => `^${dir}/`;
@@ -22,7 +24,7 @@ const forbidden = Object.entries(layers).map(([layer, allowed]) => ({
   severity: 'error',
   from: { path: source(layer) },
   to: {
-    path: '^(domain|platform|db|artifacts|ml|data|serving|workflows|activities|workers|api|factory|main\\.ts)',
+    path: '^(domain|platform|db|artifacts|ml|registry|data|serving|workflows|activities|workers|api|factory|main\\.ts)',
     pathNot: [layer, ...allowed].map((l) => (l === 'workflows' ? '^workflows/' : source(l))),
   },
 }));
@@ -35,13 +37,13 @@ module.exports = {
       comment: 'Workflow code is replayed in a sandbox: activities and other I/O code are imported as types only.',
       severity: 'error',
       from: { path: '^workflows/', pathNot: '^workflows/contracts/' },
-      to: { path: '^(activities|db|artifacts|serving|ml|data|platform|workers|api|factory)/', dependencyTypesNot: ['type-only'] },
+      to: { path: '^(activities|db|artifacts|serving|ml|registry|data|platform|workers|api|factory)/', dependencyTypesNot: ['type-only'] },
     },
     {
       name: 'workflows-only-contracts-domain-and-activity-types',
       severity: 'error',
       from: { path: '^workflows/' },
-      to: { path: '^(db|artifacts|serving|ml|data|platform|workers|api|factory)/' },
+      to: { path: '^(db|artifacts|serving|ml|registry|data|platform|workers|api|factory)/' },
     },
     { name: 'no-cycles', severity: 'error', from: {}, to: { circular: true } },
   ],

@@ -12,6 +12,8 @@ import { endpointRoutes } from './routes/endpoints';
 import { pipelineRoutes } from './routes/pipelines';
 import { workflowRoutes } from './routes/workflows';
 import { maintenanceRoutes } from './routes/maintenance';
+import { modelRoutes } from './routes/models';
+import { webhookRoutes } from './routes/webhooks';
 
 /** JSON bodies (pipeline specs, prediction batches) stay small; CSV uploads have their own streaming limit. */
 export const MAX_JSON_BODY_BYTES = 2 * 1024 * 1024;
@@ -36,6 +38,7 @@ export function createApp(deps: ApiDeps): Hono<ApiEnv> {
   app.use('/v1/pipelines/*', jsonLimit);
   app.use('/v1/endpoints/*', jsonLimit);
   app.use('/v1/api-keys/*', jsonLimit);
+  app.use('/v1/webhooks/*', jsonLimit);
 
   app.route('/v1/datasets', datasetRoutes(deps));
   app.route('/v1/pipelines', pipelineRoutes(deps));
@@ -43,5 +46,7 @@ export function createApp(deps: ApiDeps): Hono<ApiEnv> {
   app.route('/v1/endpoints', endpointRoutes(deps));
   app.route('/v1/api-keys', apiKeyRoutes(deps));
   app.route('/v1/maintenance', maintenanceRoutes(deps));
+  app.route('/v1/models', modelRoutes(deps));
+  app.route('/v1/webhooks', webhookRoutes(deps));
   return app;
 }

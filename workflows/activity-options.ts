@@ -51,3 +51,27 @@ export function artifactCollectionActivityOptions(timeouts?: ActivityTimeouts): 
     retry: { initialInterval: '10 seconds', backoffCoefficient: 2, maximumInterval: '5 minutes', maximumAttempts: 5 },
   };
 }
+
+/** How fast a webhook delivery retries; tests shorten it, production keeps the defaults. */
+export interface WebhookRetry {
+  initialIntervalMs?: number;
+  maximumIntervalMs?: number;
+}
+
+/**
+ * Delivering one webhook: retried with backoff for up to three days, so no event is lost while a receiver
+ * is down; a receiver's 4xx (other than 408/429) fails it at once (non-retryable failure type).
+ */
+export function webhookDeliveryActivityOptions(retry: WebhookRetry = {}): ActivityOptions {
+  return {
+    startToCloseTimeout: '30 seconds',
+    scheduleToCloseTimeout: '3 days',
+    retry: {
+      initialInterval: retry.initialIntervalMs ?? 1000,
+      backoffCoefficient: 2,
+      maximumInterval: retry.maximumIntervalMs ?? 10 * 60_000,
+      // No attempt limit: scheduleToCloseTimeout bounds the retries instead.
+      nonRetryableErrorTypes: ['WebhookRejected'],
+    },
+  };
+}

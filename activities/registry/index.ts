@@ -1,6 +1,8 @@
 import { callingWorkflow } from '../calling-workflow';
 import { and, eq, max } from 'drizzle-orm';
-import { auditLog, modelAliases, models, modelVersions, trainingRuns, datasetVersions } from '../../db/schema';
+import { auditLog, datasets, modelAliases, models, modelVersions, trainingRuns, datasetVersions } from '../../db/schema';
+import type { ModelLineage } from '../../domain/lineage';
+import { buildModelCard } from '../../registry/model-card';
 import { newId } from '../../platform/ids';
 import { UserError } from '../../platform/user-error';
 import type { RegisterInput, RegisterResult } from '../../workflows/contracts';
@@ -11,8 +13,9 @@ import type { ModelOutputSchema } from '../../db/schema/models';
 export function createRegistryActivities(deps: ActivityDeps) {
   return {
     /** One model version per training run: a retry finds the version it already wrote. */
-    async registerModelVersion(input: RegisterInput): Promise<RegisterResult> {
-      const actor = `workflow:${callingWorkflow().workflowId}`;
+    async registerModelVersion(input: RegisterInput & RegisterLineageInput): Promise<RegisterResult> {
+      const registerWorkflowId = callingWorkflow().workflowId;
+      const actor = `workflow:${registerWorkflowId}`;
       return deps.db.transaction(async (tx) => {
         const [run] = await tx.select().from(trainingRuns).where(eq(trainingRuns.id, input.trainingRunId));
         if (!run?.evaluation) {
@@ -55,8 +58,32 @@ export function createRegistryActivities(deps: ActivityDeps) {
           run.task === 'regression'
             ? { name: 'value', task: 'regression', target: run.target }
             : { name: 'probabilities', task: 'classification', classes: run.classes ?? [], labelType: targetType };
-        const task = run.task === 'regression' ? 'regression' : (run.classes?.length ?? 0) > 2 ? 'multi-class classification' : 'binary classification';
         const id = newId('mv');
+        const createdAt = new Date();
+        const [dataset] = datasetVersion ? await tx.select().from(datasets).where(eq(datasets.id, datasetVersion.datasetId)) : [];
+        const pipeline = input.pipelineWorkflowId ?? null;
+        const lineage: ModelLineage = {
+          trainingRunId: run.id,
+          dataset: {
+            id: datasetVersion?.datasetId ?? run.datasetVersionId,
+            name: dataset?.name ?? null,
+            versionId: run.datasetVersionId,
+            version: datasetVersion?.version ?? null,
+            contentHash: datasetVersion?.contentHash ?? null,
+          },
+          codeVersion: run.codeVersion,
+          // The pipeline names its stages `<pipeline>/<stage>` (workflows/pipeline.ts).
+          workflows: { pipeline, train: run.workflowId, export: pipeline && `${pipeline}/export`, evaluate: pipeline && `${pipeline}/evaluate`, register: registerWorkflowId },
+        };
+        const card = buildModelCard({
+          model: { name: model.name },
+          version: { id, version, createdAt, onnxSha256: input.onnxSha256, features: run.features },
+          run,
+          dataset: datasetVersion ? { id: datasetVersion.id, name: dataset?.name ?? null, version: datasetVersion.version, rows: datasetVersion.rowCount } : null,
+          evaluation: run.evaluation,
+          blessing,
+          lineage,
+        });
         await tx.insert(modelVersions).values({
           id,
           modelId: model.id,
@@ -69,21 +96,9 @@ export function createRegistryActivities(deps: ActivityDeps) {
           outputSchema,
           evaluation: run.evaluation,
           blessing,
-          modelCard: {
-            model: model.name,
-            version,
-            family: run.spec.type,
-            task,
-            taskReason: run.taskReason,
-            target: run.target,
-            classes: run.classes,
-            features: run.features,
-            hyperParameters: run.spec,
-            trainedOn: { datasetVersionId: run.datasetVersionId, datasetVersion: datasetVersion?.version ?? null, rows: datasetVersion?.rowCount ?? null },
-            training: { runId: run.id, backend: run.backend, taskQueue: run.taskQueue, codeVersion: run.codeVersion },
-            evaluation: run.evaluation,
-            blessing,
-          },
+          modelCard: { ...card.json, training: { runId: run.id, backend: run.backend, taskQueue: run.taskQueue, codeVersion: run.codeVersion } },
+          lineage,
+          createdAt,
         });
         await tx.insert(auditLog).values({
           projectId: input.projectId,
@@ -97,4 +112,9 @@ export function createRegistryActivities(deps: ActivityDeps) {
       });
     },
   };
+}
+
+/** What the register workflow adds for lineage: the pipeline that ran it, when there is one. */
+export interface RegisterLineageInput {
+  pipelineWorkflowId?: string | null;
 }

@@ -1,6 +1,6 @@
 import { and, desc, eq } from 'drizzle-orm';
 import type { Db } from '../client';
-import { auditLog, modelAliasEvents, modelAliases, type ModelAlias } from '../schema';
+import { auditLog, modelAliasEvents, modelAliases, models, type ModelAlias } from '../schema';
 
 /** A transaction or the database itself: moves compose into a caller's transaction. */
 type Tx = Parameters<Parameters<Db['transaction']>[0]>[0] | Db;
@@ -26,15 +26,18 @@ export interface AliasMoveResult {
 }
 
 /**
- * Points an alias at a version, atomically: the alias row is locked for the transaction, so two moves of
- * the same alias serialise, and the history row and audit entry commit with the move or not at all. The
- * primary key (model, alias) means at every instant at most one version holds an alias.
+ * Points an alias at a version, atomically: the model row is locked for the transaction, so two moves of
+ * its aliases serialise (the first move of an alias too), and the history row and audit entry commit with
+ * the move or not at all. The primary key (model, alias) means at every instant at most one version holds an alias.
  */
 export async function moveAlias(db: Db, move: AliasMove): Promise<AliasMoveResult> {
   return db.transaction((tx) => moveAliasIn(tx, move));
 }
 
 export async function moveAliasIn(tx: Tx, move: AliasMove): Promise<AliasMoveResult> {
+  // Lock the model row first: the alias row does not exist before the first move, so locking it alone let
+  // two first moves both read "held by nobody" and record from=null twice.
+  await tx.select({ id: models.id }).from(models).where(eq(models.id, move.modelId)).for('update');
   const [done] = await tx.select().from(modelAliasEvents).where(eq(modelAliasEvents.idempotencyKey, move.idempotencyKey));
   if (done) return { fromVersionId: done.fromVersionId, toVersionId: done.toVersionId, moved: false };
   const [current] = await tx

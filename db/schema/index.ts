@@ -5,3 +5,4 @@ export * from './models';
 export * from './endpoints';
 export * from './audit';
 export * from './idempotency';
+export * from './webhooks';

@@ -4,6 +4,9 @@ import { trainingRuns } from './training';
 import { datasetVersions } from './datasets';
 import type { Blessing, EvaluationReport } from '../../domain/model';
 import type { FailureCause } from '../../domain/failure';
+import type { ModelLineage } from '../../domain/lineage';
+
+export type { ModelLineage } from '../../domain/lineage';
 
 export const models = pgTable(
   'models',
@@ -58,6 +61,8 @@ export const modelVersions = pgTable(
     evaluation: jsonb('evaluation').$type<EvaluationReport>().notNull(),
     blessing: jsonb('blessing').$type<Blessing>().notNull(),
     modelCard: jsonb('model_card').$type<Record<string, unknown>>().notNull(),
+    /** Null for versions registered before lineage was recorded. */
+    lineage: jsonb('lineage').$type<ModelLineage>(),
     // Set when the pipeline that registered this version failed or was cancelled afterwards (e.g. in deploy).
     failure: text('failure'),
     failureCause: jsonb('failure_cause').$type<FailureCause>(),

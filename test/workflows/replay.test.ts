@@ -21,6 +21,8 @@ describe('recorded histories replay with the current workflow code', () => {
         'ingest-dataset.json',
         'factory-pipeline-multiclass.json',
         'factory-pipeline-regression.json',
+        'register-model-registry-events.json',
+        'deliver-registry-event.json',
       ]),
     );
   });
