@@ -7,6 +7,7 @@ import { createRegistryActivities } from './registry';
 import { createDeployActivities } from './deploy';
 import { createFailureActivities } from './failures';
 import { createMaintenanceActivities } from './maintenance';
+import { createPromotionActivities } from './promotion';
 
 export type { ActivityDeps } from './deps';
 
@@ -21,6 +22,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createDeployActivities(deps),
     ...createFailureActivities(deps),
     ...createMaintenanceActivities(deps),
+    ...createPromotionActivities(deps),
   };
 }
 

@@ -7,3 +7,4 @@ export { registerModel } from './register';
 export { deployModel } from './deploy';
 export { factoryPipeline } from './pipeline';
 export { collectArtifacts } from './collect-artifacts';
+export { promoteModel } from './promote';

@@ -36,10 +36,10 @@ export function workflowRoutes(deps: ApiDeps) {
     try {
       description = await handle.describe();
     } catch (err) {
-      if (err instanceof WorkflowNotFoundError) throw notFound(workflowId);
+      if (err instanceof WorkflowNotFoundError) throw workflowNotFound(workflowId);
       throw err;
     }
-    if (ownerProject(description) !== c.get('auth').projectId) throw notFound(workflowId);
+    if (ownerProject(description) !== c.get('auth').projectId) throw workflowNotFound(workflowId);
 
     const status = description.status.name;
     let progress: PipelineStatus | undefined;
@@ -75,7 +75,7 @@ export function workflowRoutes(deps: ApiDeps) {
 }
 
 /** The project a workflow belongs to: its search attribute, or the memo of runs started before search attributes. */
-function ownerProject(info: Pick<WorkflowExecutionInfo, 'typedSearchAttributes' | 'memo'>): unknown {
+export function ownerProject(info: Pick<WorkflowExecutionInfo, 'typedSearchAttributes' | 'memo'>): unknown {
   return info.typedSearchAttributes.get(FactoryProject) ?? info.memo?.projectId;
 }
 
@@ -91,6 +91,6 @@ function summary(info: WorkflowExecutionInfo) {
   };
 }
 
-function notFound(workflowId: string): UserError {
+export function workflowNotFound(workflowId: string): UserError {
   return new UserError('workflow_not_found', `No workflow "${workflowId.slice(0, 120)}" belongs to this project.`, 404);
 }
