@@ -56,7 +56,6 @@ export async function promoteModel(input: PromoteInput): Promise<PromoteResult> 
 
   const settled = await settlePromotion({
     projectId: input.projectId,
-    modelId: input.modelId,
     modelVersionId: input.modelVersionId,
     alias: input.alias,
     decision,

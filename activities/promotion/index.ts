@@ -16,10 +16,10 @@ export function createPromotionActivities(deps: ActivityDeps) {
       const { runId } = callingWorkflow();
       return deps.db.transaction(async (tx) => {
         const [version] = await tx
-          .select({ id: modelVersions.id, approval: modelVersions.approval, projectId: models.projectId })
+          .select({ id: modelVersions.id, modelId: modelVersions.modelId, approval: modelVersions.approval, projectId: models.projectId })
           .from(modelVersions)
           .innerJoin(models, eq(models.id, modelVersions.modelId))
-          .where(and(eq(modelVersions.id, input.modelVersionId), eq(modelVersions.modelId, input.modelId)));
+          .where(eq(modelVersions.id, input.modelVersionId));
         if (version?.projectId !== input.projectId) {
           throw new UserError('model_version_not_found', `Model version ${input.modelVersionId} does not exist in this project.`, 404);
         }
@@ -28,7 +28,7 @@ export function createPromotionActivities(deps: ActivityDeps) {
         if (approved) {
           const move = await moveAliasIn(tx, {
             projectId: input.projectId,
-            modelId: input.modelId,
+            modelId: version.modelId,
             alias: input.alias,
             toVersionId: input.modelVersionId,
             actor: input.decision.by,
@@ -42,7 +42,7 @@ export function createPromotionActivities(deps: ActivityDeps) {
           const [current] = await tx
             .select({ modelVersionId: modelAliases.modelVersionId })
             .from(modelAliases)
-            .where(and(eq(modelAliases.modelId, input.modelId), eq(modelAliases.alias, input.alias)));
+            .where(and(eq(modelAliases.modelId, version.modelId), eq(modelAliases.alias, input.alias)));
           fromVersionId = current?.modelVersionId ?? null;
         }
         if (version.approval?.runId === runId) return { fromVersionId, toVersionId: input.modelVersionId };

@@ -6,7 +6,7 @@ import { MODEL_ALIASES, type ModelAlias } from '../../db/schema';
 import { auditPromotionAttempt, findPromotableVersion } from '../../db/queries/promotions';
 import { UserError } from '../../platform/user-error';
 import { promoteModel } from '../../workflows';
-import { factorySearchAttributes, type PromoteInput } from '../../workflows/contracts';
+import { factorySearchAttributes, promotionWorkflowId, type PromoteInput } from '../../workflows/contracts';
 import type { ApiDeps } from '../deps';
 import type { ApiEnv } from '../env';
 import { parseDuration } from '../duration';
@@ -23,11 +23,6 @@ const promotionRequest = z
     approvalTimeout: z.string().default('24h'),
   })
   .strict();
-
-/** One promotion per alias at a time: the id names the alias, and a second start while one runs fails. */
-export function promotionWorkflowId(projectId: string, modelName: string, alias: ModelAlias): string {
-  return `promote-${modelName}-${alias}-${projectId}`;
-}
 
 export function checkAlias(alias: string): ModelAlias {
   if (!(MODEL_ALIASES as readonly string[]).includes(alias)) {
@@ -53,7 +48,6 @@ export function promotionRoutes(deps: ApiDeps) {
     const input: PromoteInput = {
       projectId,
       modelName: target.modelName,
-      modelId: target.modelId,
       modelVersionId: target.modelVersionId,
       version: target.version,
       alias,

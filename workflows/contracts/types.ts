@@ -186,7 +186,6 @@ export interface PromotionPolicy {
 export interface PromoteInput {
   projectId: string;
   modelName: string;
-  modelId: string;
   modelVersionId: string;
   version: number;
   alias: 'production' | 'staging' | 'challenger';
@@ -237,7 +236,6 @@ export interface PromoteResult {
 /** What the promotion activity writes: the decision on the version and in the audit log, and the alias move when approved. */
 export interface SettlePromotionInput {
   projectId: string;
-  modelId: string;
   modelVersionId: string;
   alias: PromoteInput['alias'];
   decision: PromotionDecision;
