@@ -4,7 +4,7 @@ import { executionInfoFromRaw } from '@temporalio/client/lib/helpers';
 import { status as grpcStatus } from '@grpc/grpc-js';
 import { Hono } from 'hono';
 import { UserError } from '../../platform/user-error';
-import { FactoryProject, pipelineStatusQuery, type PipelineStatus } from '../../workflows/contracts';
+import { FactoryProject, pipelineStatusQuery, promotionStatusQuery, type PipelineStatus, type PromotionStatus } from '../../workflows/contracts';
 import type { ApiDeps } from '../deps';
 import type { ApiEnv } from '../env';
 import { rootCauseMessage, userErrorFromFailure } from '../temporal-errors';
@@ -42,9 +42,12 @@ export function workflowRoutes(deps: ApiDeps) {
     if (ownerProject(description) !== c.get('auth').projectId) throw workflowNotFound(workflowId);
 
     const status = description.status.name;
-    let progress: PipelineStatus | undefined;
+    let progress: PipelineStatus | PromotionStatus | undefined;
     if (description.type === 'factoryPipeline') {
       progress = await handle.query(pipelineStatusQuery).catch(() => undefined);
+    }
+    if (description.type === 'promoteModel') {
+      progress = await handle.query(promotionStatusQuery).catch(() => undefined);
     }
     let result: unknown;
     let error: Record<string, unknown> | undefined;
