@@ -97,7 +97,7 @@ describe('promoting a model version to an alias', () => {
     const final = await waitForWorkflow(t, workflowId);
     expect(final.status).toBe('COMPLETED');
     const result = final.result as { promoted: boolean; decision: { by: string }; fromVersionId: string; toVersionId: string };
-    const winner = (first.status === 200 ? 'approve' : 'reject') as 'approve' | 'reject';
+    const winner = (first.status === 200 ? 'approve' : 'reject');
     expect(result.promoted).toBe(winner === 'approve');
     if (winner === 'approve') {
       expect(result).toMatchObject({ fromVersionId: versionIds[1], toVersionId: versionIds[2] });
