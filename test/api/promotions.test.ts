@@ -14,6 +14,7 @@ interface ErrorBody {
 describe('promoting a model version to an alias', () => {
   let t: TestFactory;
   let approverKey: string;
+  let secondApproverKey: string;
   let viewerKey: string;
   let operatorKey: string;
   let modelId: string;
@@ -21,9 +22,9 @@ describe('promoting a model version to an alias', () => {
 
   beforeAll(async () => {
     t = await startTestFactory({ activityTimeouts: { heartbeatTimeoutMs: 3000 } });
-    [approverKey, viewerKey, operatorKey] = await Promise.all([t.createKey('approver'), t.createKey('viewer'), t.createKey('operator')]);
+    [approverKey, secondApproverKey, viewerKey, operatorKey] = await Promise.all([t.createKey('approver'), t.createKey('approver'), t.createKey('viewer'), t.createKey('operator')]);
     expect((await t.request('POST', '/v1/datasets/churn/versions?wait=true', { body: toCsv(churnRows(300)), contentType: 'text/csv' })).status).toBe(201);
-    // Two registered versions of model "churn": v1 deployed (production), v2 a candidate.
+    // Two registered versions of model "churn"; the second pipeline deployed v2, so v2 holds production.
     for (const seed of [1, 2]) {
       const start = await t.request('POST', '/v1/pipelines', {
         json: { dataset: 'churn', target: 'churned', model: { type: 'logistic', epochs: 5, learningRate: 0.1, seed }, endpoint: 'churn' },
@@ -65,8 +66,8 @@ describe('promoting a model version to an alias', () => {
 
   it('two concurrent promotions of production: exactly one 202, the other 409 with its id, both audited; then approved by another key', async () => {
     const [a, b] = await Promise.all([
-      promote('production', { version: 2, reason: 'better recall', requireApproval: true, approvalTimeout: '10m' }),
-      promote('production', { version: 2, reason: 'better recall, again', requireApproval: true, approvalTimeout: '10m' }),
+      promote('production', { version: 1, reason: 'roll back to v1', requireApproval: true, approvalTimeout: '10m' }),
+      promote('production', { version: 1, reason: 'roll back to v1, again', requireApproval: true, approvalTimeout: '10m' }),
     ]);
     expect([a.status, b.status].sort()).toEqual([202, 409]);
     const [won, lost] = a.status === 202 ? [a, b] : [b, a];
@@ -76,7 +77,7 @@ describe('promoting a model version to an alias', () => {
     expect((await audit('promotion.refused')).filter((r) => r.details.alias === 'production')).toHaveLength(1);
 
     const status = ((await (await t.request('GET', `/v1/workflows/${workflowId}`)).json()) as { progress: { waitingSince: string } }).progress;
-    expect(status).toMatchObject({ state: 'waiting_for_approval', version: 2, alias: 'production', decision: null });
+    expect(status).toMatchObject({ state: 'waiting_for_approval', version: 1, alias: 'production', decision: null });
     expect(status.waitingSince).toEqual(expect.any(String));
 
     const viewer = await decide(workflowId, { decision: 'approve', reason: 'lgtm' }, viewerKey);
@@ -88,24 +89,23 @@ describe('promoting a model version to an alias', () => {
     const bad = await decide(workflowId, { decision: 'maybe', reason: 'hmm' });
     expect([bad.status, await code(bad)]).toEqual([422, 'invalid_request']);
 
-    // Two decisions at once: the validator lets exactly one in.
-    const [first, second] = await Promise.all([decide(workflowId, { decision: 'approve', reason: 'recall matters' }), decide(workflowId, { decision: 'reject', reason: 'too late' })]);
+    // Two approvers decide at once: the validator lets exactly one in.
+    const [first, second] = await Promise.all([
+      decide(workflowId, { decision: 'approve', reason: 'v2 misroutes refunds' }),
+      decide(workflowId, { decision: 'approve', reason: 'v2 misroutes refunds (second look)' }, secondApproverKey),
+    ]);
     expect([first.status, second.status].sort()).toEqual([200, 409]);
-    const loser = first.status === 409 ? first : second;
-    expect(await code(loser)).toBe('not_waiting_for_approval');
+    expect(await code(first.status === 409 ? first : second)).toBe('not_waiting_for_approval');
 
     const final = await waitForWorkflow(t, workflowId);
     expect(final.status).toBe('COMPLETED');
     const result = final.result as { promoted: boolean; decision: { by: string }; fromVersionId: string; toVersionId: string };
-    const winner = (first.status === 200 ? 'approve' : 'reject');
-    expect(result.promoted).toBe(winner === 'approve');
-    if (winner === 'approve') {
-      expect(result).toMatchObject({ fromVersionId: versionIds[1], toVersionId: versionIds[2] });
-      const [move] = await listAliasHistory(t.database.db, modelId, 'production');
-      expect(move).toMatchObject({ fromVersionId: versionIds[1], toVersionId: versionIds[2], workflowId, actor: result.decision.by });
-    }
-    const [v2] = await t.database.db.select().from(modelVersions).where(eq(modelVersions.id, versionIds[2] ?? ''));
-    expect(v2?.approval).toMatchObject({ decision: winner === 'approve' ? 'approved' : 'rejected', alias: 'production', workflowId });
+    expect(result).toMatchObject({ promoted: true, fromVersionId: versionIds[2], toVersionId: versionIds[1] });
+    const [move] = await listAliasHistory(t.database.db, modelId, 'production');
+    expect(move).toMatchObject({ fromVersionId: versionIds[2], toVersionId: versionIds[1], workflowId, actor: result.decision.by });
+    const [v1] = await t.database.db.select().from(modelVersions).where(eq(modelVersions.id, versionIds[1] ?? ''));
+    expect(v1?.approval).toMatchObject({ decision: 'approved', alias: 'production', workflowId, by: result.decision.by });
+    expect((await audit('promotion.approved')).some((r) => r.subjectId === versionIds[1] && r.actor === result.decision.by)).toBe(true);
     await recordHistory(workflowId, 'promote-model-approved.json');
 
     const finished = await decide(workflowId, { decision: 'approve', reason: 'again' });
