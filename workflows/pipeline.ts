@@ -1,8 +1,10 @@
-import { CancellationScope, executeChild, log, patched, proxyActivities, setCurrentDetails, setHandler, workflowInfo } from '@temporalio/workflow';
+import { ApplicationFailure, CancellationScope, executeChild, startChild, log, patched, proxyActivities, setCurrentDetails, setHandler, workflowInfo } from '@temporalio/workflow';
+import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import type { Activities } from '../activities';
 import { databaseActivityOptions } from './activity-options';
 import {
   describeFailure,
+  FailureType,
   PROMOTION_STAGE,
   promotionWorkflowId,
   RECORD_FAILURE_ROOT_CAUSE,
@@ -137,10 +139,8 @@ async function promote(input: PipelineInput, modelVersion: RegisterResult, statu
   const policy = input.promotion ?? { thresholds: [], requireApproval: false, approvalTimeoutMs: 0 };
   const { workflowId: id } = workflowInfo();
   const promotionId = promotionWorkflowId(input.projectId, input.modelName, 'production');
-  const waitingSince = policy.requireApproval ? new Date().toISOString() : null;
-  status.promotion = { workflowId: promotionId, state: policy.requireApproval ? 'waiting_for_approval' : 'moving', waitingSince, decision: null };
-  if (waitingSince) setCurrentDetails(`promotion stage: waiting for approval since ${waitingSince} (decide with POST /v1/workflows/${id}/approval)`);
-  const result = await executeChild(promoteModel, {
+  // Started first and awaited after: the status names the child's run only once it exists, so a decision never reaches an older run.
+  const child = await startChild(promoteModel, {
     workflowId: promotionId,
     args: [
       {
@@ -155,7 +155,24 @@ async function promote(input: PipelineInput, modelVersion: RegisterResult, statu
         approvalTimeoutMs: policy.approvalTimeoutMs,
       },
     ],
+  }).catch((err: unknown) => {
+    if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+    throw ApplicationFailure.create({
+      type: FailureType.PromotionInProgress,
+      message: `another promotion of ${input.modelName}'s production alias (workflow ${promotionId}) was running; decide it, then run the pipeline again`,
+      nonRetryable: true,
+    });
   });
+  const waitingSince = policy.requireApproval ? new Date().toISOString() : null;
+  status.promotion = {
+    workflowId: promotionId,
+    runId: child.firstExecutionRunId,
+    state: policy.requireApproval ? 'waiting_for_approval' : 'moving',
+    waitingSince,
+    decision: null,
+  };
+  if (waitingSince) setCurrentDetails(`promotion stage: waiting for approval since ${waitingSince} (decide with POST /v1/workflows/${id}/approval)`);
+  const result = await child.result();
   status.promotion = { ...status.promotion, state: result.promoted ? 'promoted' : 'rejected', decision: result.decision };
   setCurrentDetails(result.promoted ? `promoted by ${result.decision.by}` : `promotion rejected by ${result.decision.by}: ${result.decision.reason}`);
   return result;

@@ -20,10 +20,10 @@ export function approvalRoutes(deps: ApiDeps) {
     const workflowId = c.req.param('id');
     const body = await parseJsonBody(c, approvalRequest);
     const { projectId, keyId } = c.get('auth');
-    const promotionId = await waitingPromotionOf(deps, projectId, workflowId);
+    const { promotionId, runId } = await waitingPromotionOf(deps, projectId, workflowId);
     let decision: PromotionDecision;
     try {
-      decision = await deps.temporal.workflow.getHandle(promotionId).executeUpdate(approvalUpdate, { args: [{ decision: body.decision, reason: body.reason, by: keyId }] });
+      decision = await deps.temporal.workflow.getHandle(promotionId, runId).executeUpdate(approvalUpdate, { args: [{ decision: body.decision, reason: body.reason, by: keyId }] });
     } catch (err) {
       throw approvalRefused(err, promotionId);
     }
@@ -33,16 +33,16 @@ export function approvalRoutes(deps: ApiDeps) {
   return app;
 }
 
-/** The promoteModel workflow a decision goes to: the workflow itself, or the promotion stage of a pipeline. */
-async function waitingPromotionOf(deps: ApiDeps, projectId: string, workflowId: string): Promise<string> {
+/** The promoteModel run a decision goes to: the workflow itself, or the promotion stage of a pipeline (that exact run). */
+async function waitingPromotionOf(deps: ApiDeps, projectId: string, workflowId: string): Promise<{ promotionId: string; runId?: string }> {
   const description = await describeOwned(deps, projectId, workflowId);
   if (description.status.name !== 'RUNNING') throw notWaiting(`Workflow ${workflowId} has finished (${description.status.name}); there is nothing to decide.`);
-  if (description.type === 'promoteModel') return workflowId;
+  if (description.type === 'promoteModel') return { promotionId: workflowId, runId: description.runId };
   if (description.type === 'factoryPipeline') {
     const status = await deps.temporal.workflow.getHandle(workflowId).query(pipelineStatusQuery);
     const promotion = status.stage === 'promote' ? status.promotion : null;
     if (!promotion) throw notWaiting(`Pipeline ${workflowId} is in its ${status.stage} stage, not waiting for an approval.`);
-    return promotion.workflowId;
+    return { promotionId: promotion.workflowId, runId: promotion.runId };
   }
   throw notWaiting(`Workflow ${workflowId} is a ${description.type}, which takes no approval; send decisions to a promotion or a pipeline.`);
 }

@@ -76,9 +76,12 @@ describe('promoting a model version to an alias', () => {
     expect((await audit('promotion.requested')).filter((r) => r.details.alias === 'production')).toHaveLength(1);
     expect((await audit('promotion.refused')).filter((r) => r.details.alias === 'production')).toHaveLength(1);
 
-    const status = ((await (await t.request('GET', `/v1/workflows/${workflowId}`)).json()) as { progress: { waitingSince: string } }).progress;
+    const status = ((await (await t.request('GET', `/v1/workflows/${workflowId}`)).json()) as { progress: { waitingSince: string; requestedBy: string } }).progress;
     expect(status).toMatchObject({ state: 'waiting_for_approval', version: 1, alias: 'production', decision: null });
     expect(status.waitingSince).toEqual(expect.any(String));
+    // What the Temporal UI shows as the workflow's current details.
+    const metadata = await t.factory.client.workflow.getHandle(workflowId).query<{ currentDetails?: string }>('__temporal_workflow_metadata');
+    expect(metadata.currentDetails).toBe(`waiting for approval since ${status.waitingSince} to make churn v1 production (requested by ${status.requestedBy})`);
 
     const viewer = await decide(workflowId, { decision: 'approve', reason: 'lgtm' }, viewerKey);
     expect([viewer.status, await code(viewer)]).toEqual([403, 'forbidden']);

@@ -116,4 +116,17 @@ describe('pipeline promotion: no model reaches production unexamined', () => {
     expect((final.progress as PipelineProgress).rejection).toMatch(/^not blessed: accuracy .* is below the threshold 1/);
     expect(await productionHistory()).toHaveLength(2);
   });
+
+  it('a promotion of production already running: the pipeline fails in its promote stage and says which workflow holds the alias', async () => {
+    const operatorKey = await t.createKey('operator');
+    const hold = await t.request('POST', '/v1/models/churn/aliases/production', { json: { version: 1, reason: 'hold', requireApproval: true }, key: operatorKey });
+    expect(hold.status).toBe(202);
+    const { workflowId: holding } = (await hold.json()) as { workflowId: string };
+    const workflowId = await run({ epochs: 5, seed: 10 }, { requireApproval: false });
+    const final = await waitForWorkflow(t, workflowId);
+    expect(final.status).toBe('FAILED');
+    expect(final.progress).toMatchObject({ stage: 'failed', error: expect.stringContaining(`promote: another promotion of churn's production alias (workflow ${holding})`) as unknown });
+    expect((await decide(holding, { decision: 'reject', reason: 'was only holding' }, t.adminKey)).status).toBe(200);
+    expect((await waitForWorkflow(t, holding)).result).toMatchObject({ promoted: false });
+  });
 });

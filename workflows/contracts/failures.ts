@@ -9,6 +9,8 @@ export const FailureType = {
   NotFound: 'NotFound',
   /** The exported ONNX graph does not reproduce the trained model within tolerance. */
   OnnxParityFailed: 'OnnxParityFailed',
+  /** Another promotion of the same alias was running when the pipeline's promotion stage began. */
+  PromotionInProgress: 'PromotionInProgress',
 } as const;
 
 export type FailureTypeName = (typeof FailureType)[keyof typeof FailureType];

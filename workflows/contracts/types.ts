@@ -157,7 +157,7 @@ export interface PipelineStatus {
   endpoint: string;
   error: string | null;
   /** The promotion stage's child workflow and its wait, when the pipeline has one. */
-  promotion?: { workflowId: string; state: PromotionState; waitingSince: string | null; decision: PromotionDecision | null } | null;
+  promotion?: { workflowId: string; runId: string; state: PromotionState; waitingSince: string | null; decision: PromotionDecision | null } | null;
   /** Why the pipeline stopped at `rejected`: the failing threshold, or the approval rejected or timed out. */
   rejection?: string | null;
 }
