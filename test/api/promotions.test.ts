@@ -151,4 +151,31 @@ describe('promoting a model version to an alias', () => {
     const late = await decide(workflowId, { decision: 'approve', reason: 'late' });
     expect([late.status, await code(late)]).toEqual([409, 'not_waiting_for_approval']);
   });
+
+  it('an approver reads and decides, nothing else', async () => {
+    const start = await t.request('POST', '/v1/pipelines', { json: { dataset: 'churn', target: 'churned', model: { type: 'logistic' }, endpoint: 'churn' }, key: approverKey });
+    expect([start.status, await code(start)]).toEqual([403, 'forbidden']);
+    const promotion = await promote('staging', { version: 1, reason: 'x' }, approverKey);
+    expect([promotion.status, await code(promotion)]).toEqual([403, 'forbidden']);
+    const keys = await t.request('POST', '/v1/api-keys', { json: { name: 'x', role: 'viewer' }, key: approverKey });
+    expect(keys.status).toBe(403);
+    expect((await t.request('GET', '/v1/workflows', { key: approverKey })).status).toBe(200);
+  });
+
+  it('with an Idempotency-Key a repeated request gets the first answer, not a 409', async () => {
+    const send = () =>
+      t.factory.app.request('/v1/models/churn/aliases/staging', {
+        method: 'POST',
+        headers: { authorization: `Bearer ${operatorKey}`, 'content-type': 'application/json', 'idempotency-key': 'promote-staging-once' },
+        body: JSON.stringify({ version: 2, reason: 'staging v2', requireApproval: true }),
+      });
+    const first = await send();
+    expect(first.status).toBe(202);
+    const again = await send();
+    expect(again.status).toBe(202);
+    expect(again.headers.get('idempotent-replayed')).toBe('true');
+    const { workflowId, runId } = (await first.json()) as { workflowId: string; runId: string };
+    expect(await again.json()).toMatchObject({ workflowId, runId });
+    expect((await decide(workflowId, { decision: 'reject', reason: 'only testing keys' })).status).toBe(200);
+  });
 });
