@@ -8,6 +8,7 @@ import { createDeployActivities } from './deploy';
 import { createFailureActivities } from './failures';
 import { createMaintenanceActivities } from './maintenance';
 import { createWebhookActivities } from './webhooks';
+import { createPromotionActivities } from './promotion';
 
 export type { ActivityDeps } from './deps';
 
@@ -23,6 +24,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createFailureActivities(deps),
     ...createMaintenanceActivities(deps),
     ...createWebhookActivities(deps),
+    ...createPromotionActivities(deps),
   };
 }
 

@@ -14,6 +14,8 @@ import { workflowRoutes } from './routes/workflows';
 import { maintenanceRoutes } from './routes/maintenance';
 import { modelRoutes } from './routes/models';
 import { webhookRoutes } from './routes/webhooks';
+import { promotionRoutes } from './routes/promotions';
+import { approvalRoutes } from './routes/approvals';
 
 /** JSON bodies (pipeline specs, prediction batches) stay small; CSV uploads have their own streaming limit. */
 export const MAX_JSON_BODY_BYTES = 2 * 1024 * 1024;
@@ -39,10 +41,14 @@ export function createApp(deps: ApiDeps): Hono<ApiEnv> {
   app.use('/v1/endpoints/*', jsonLimit);
   app.use('/v1/api-keys/*', jsonLimit);
   app.use('/v1/webhooks/*', jsonLimit);
+  app.use('/v1/models/*', jsonLimit);
+  app.use('/v1/workflows/*', jsonLimit);
 
   app.route('/v1/datasets', datasetRoutes(deps));
   app.route('/v1/pipelines', pipelineRoutes(deps));
+  app.route('/v1/workflows', approvalRoutes(deps));
   app.route('/v1/workflows', workflowRoutes(deps));
+  app.route('/v1/models', promotionRoutes(deps));
   app.route('/v1/endpoints', endpointRoutes(deps));
   app.route('/v1/api-keys', apiKeyRoutes(deps));
   app.route('/v1/maintenance', maintenanceRoutes(deps));

@@ -8,3 +8,4 @@ export { deployModel } from './deploy';
 export { factoryPipeline } from './pipeline';
 export { collectArtifacts } from './collect-artifacts';
 export { deliverRegistryEvent } from './deliver-registry-event';
+export { promoteModel } from './promote';

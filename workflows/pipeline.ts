@@ -1,8 +1,12 @@
-import { CancellationScope, executeChild, log, patched, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
+import { ApplicationFailure, CancellationScope, executeChild, startChild, log, patched, proxyActivities, setCurrentDetails, setHandler, workflowInfo } from '@temporalio/workflow';
+import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import type { Activities } from '../activities';
 import { databaseActivityOptions } from './activity-options';
 import {
   describeFailure,
+  FailureType,
+  PROMOTION_STAGE,
+  promotionWorkflowId,
   RECORD_FAILURE_ROOT_CAUSE,
   pipelineStatusQuery,
   rootCauseMessage,
@@ -10,12 +14,15 @@ import {
   type PipelineInput,
   type PipelineResult,
   type PipelineStatus,
+  type PromoteResult,
+  type RegisterResult,
 } from './contracts';
 import { trainModel } from './train';
 import { exportModel } from './export';
 import { evaluateModel } from './evaluate';
 import { registerModel } from './register';
 import { deployModel } from './deploy';
+import { promoteModel } from './promote';
 
 const { recordPipelineFailure } = proxyActivities<Activities>(databaseActivityOptions);
 
@@ -72,7 +79,21 @@ export async function factoryPipeline(input: PipelineInput): Promise<PipelineRes
     status.modelVersion = { id: modelVersion.modelVersionId, name: modelVersion.modelName, version: modelVersion.version };
     if (!modelVersion.blessed) {
       status.stage = 'rejected';
+      status.rejection = `not blessed: ${modelVersion.reasons.join('; ')}`;
       return { stage: 'rejected', trainingRunId: trained.trainingRunId, evaluation, modelVersion, deployment: null };
+    }
+
+    // TODO(merge): the infra-validate stage (helper "eval": infraValidateModel) goes here, before promotion.
+    let promotion: PromoteResult | null = null;
+    if (input.promotion && patched(PROMOTION_STAGE)) {
+      status.stage = 'promote';
+      promotion = await promote(input, modelVersion, status);
+      if (!promotion.promoted) {
+        status.stage = 'rejected';
+        const { decision } = promotion;
+        status.rejection = decision.by === 'timeout' ? `approval timed out: ${decision.reason}` : `approval rejected by ${decision.by}: ${decision.reason}`;
+        return { stage: 'rejected', trainingRunId: trained.trainingRunId, evaluation, modelVersion, deployment: null, promotion, rejection: status.rejection };
+      }
     }
 
     status.stage = 'deploy';
@@ -84,11 +105,13 @@ export async function factoryPipeline(input: PipelineInput): Promise<PipelineRes
           endpointName: input.endpointName,
           modelVersionId: modelVersion.modelVersionId,
           reason: `pipeline ${id}: ${modelVersion.modelName} v${modelVersion.version} passed evaluation`,
+          // The promotion stage already moved `production`; deploy only points the endpoint at it.
+          ...(promotion && { moveProductionAlias: false }),
         },
       ],
     });
     status.stage = 'done';
-    return { stage: 'done', trainingRunId: trained.trainingRunId, evaluation, modelVersion, deployment };
+    return { stage: 'done', trainingRunId: trained.trainingRunId, evaluation, modelVersion, deployment, ...(promotion && { promotion }) };
   } catch (err) {
     const stage = status.stage;
     status.error = `${stage}: ${rootCauseMessage(err)}`;
@@ -109,4 +132,48 @@ export async function factoryPipeline(input: PipelineInput): Promise<PipelineRes
     }
     throw err;
   }
+}
+
+/** The promotion stage: a promoteModel child under the alias's one-at-a-time id, waiting for approval when the policy asks. */
+async function promote(input: PipelineInput, modelVersion: RegisterResult, status: PipelineStatus): Promise<PromoteResult> {
+  const policy = input.promotion ?? { thresholds: [], requireApproval: false, approvalTimeoutMs: 0 };
+  const { workflowId: id } = workflowInfo();
+  const promotionId = promotionWorkflowId(input.projectId, input.modelName, 'production');
+  // Started first and awaited after: the status names the child's run only once it exists, so a decision never reaches an older run.
+  const child = await startChild(promoteModel, {
+    workflowId: promotionId,
+    args: [
+      {
+        projectId: input.projectId,
+        modelName: modelVersion.modelName,
+        modelVersionId: modelVersion.modelVersionId,
+        version: modelVersion.version,
+        alias: 'production',
+        reason: `pipeline ${id}: ${modelVersion.modelName} v${modelVersion.version} passed evaluation`,
+        requestedBy: input.requestedBy ?? `workflow:${id}`,
+        requireApproval: policy.requireApproval,
+        approvalTimeoutMs: policy.approvalTimeoutMs,
+      },
+    ],
+  }).catch((err: unknown) => {
+    if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+    throw ApplicationFailure.create({
+      type: FailureType.PromotionInProgress,
+      message: `another promotion of ${input.modelName}'s production alias (workflow ${promotionId}) was running; decide it, then run the pipeline again`,
+      nonRetryable: true,
+    });
+  });
+  const waitingSince = policy.requireApproval ? new Date().toISOString() : null;
+  status.promotion = {
+    workflowId: promotionId,
+    runId: child.firstExecutionRunId,
+    state: policy.requireApproval ? 'waiting_for_approval' : 'moving',
+    waitingSince,
+    decision: null,
+  };
+  if (waitingSince) setCurrentDetails(`promotion stage: waiting for approval since ${waitingSince} (decide with POST /v1/workflows/${id}/approval)`);
+  const result = await child.result();
+  status.promotion = { ...status.promotion, state: result.promoted ? 'promoted' : 'rejected', decision: result.decision };
+  setCurrentDetails(result.promoted ? `promoted by ${result.decision.by}` : `promotion rejected by ${result.decision.by}: ${result.decision.reason}`);
+  return result;
 }

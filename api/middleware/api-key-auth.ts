@@ -23,14 +23,39 @@ export function apiKeyAuth({ db }: { db: Db }): MiddlewareHandler<ApiEnv> {
   };
 }
 
-const RANK: Record<ApiKeyRole, number> = { viewer: 0, operator: 1, admin: 2 };
+/** What a key may do; each role is an explicit set, so a role outside the viewer < operator < admin line (approver) fits. */
+export type Permission = 'read' | 'operate' | 'administer' | 'approve';
 
-/** viewer reads; operator also ingests, trains and predicts; admin also manages keys. */
+const PERMISSIONS: Record<ApiKeyRole, readonly Permission[]> = {
+  viewer: ['read'],
+  operator: ['read', 'operate'],
+  admin: ['read', 'operate', 'administer', 'approve'],
+  approver: ['read', 'approve'],
+};
+
+/** The permission that stood for each role when roles were ranked: requireRole('operator') still means "operate". */
+const ROLE_PERMISSION: Record<ApiKeyRole, Permission> = { viewer: 'read', operator: 'operate', admin: 'administer', approver: 'approve' };
+
+export function hasPermission(role: ApiKeyRole, permission: Permission): boolean {
+  return PERMISSIONS[role].includes(permission);
+}
+
+/** The roles that hold a permission, for error messages: "admin or approver". */
+function rolesWith(permission: Permission): string {
+  return (Object.keys(PERMISSIONS) as ApiKeyRole[]).filter((r) => hasPermission(r, permission)).join(' or ');
+}
+
+/** viewer reads; operator also ingests, trains and predicts; admin also manages keys; approver reads and decides approvals. */
 export function requireRole(role: ApiKeyRole): MiddlewareHandler<ApiEnv> {
+  return requirePermission(ROLE_PERMISSION[role], role);
+}
+
+export function requirePermission(permission: Permission, roleName?: string): MiddlewareHandler<ApiEnv> {
   return async (c, next) => {
     const auth = c.get('auth');
-    if (RANK[auth.role] < RANK[role]) {
-      throw new UserError('forbidden', `This action needs the ${role} role; your API key has the ${auth.role} role.`, 403);
+    if (!hasPermission(auth.role, permission)) {
+      const needed = roleName && permission !== 'approve' ? `the ${roleName} role` : `the ${rolesWith(permission)} role`;
+      throw new UserError('forbidden', `This action needs ${needed}; your API key has the ${auth.role} role.`, 403);
     }
     await next();
   };

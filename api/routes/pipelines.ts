@@ -17,6 +17,7 @@ import { requireRole } from '../middleware/api-key-auth';
 import { answerOnce, idempotencyKeyOf, sha256Hex } from '../idempotency';
 import { temporalUiLink, workflowStatusPath } from '../workflow-links';
 import { findDataset, findDatasetVersion } from '../../db/queries/datasets';
+import { parseDuration } from '../duration';
 
 const name = z.string().regex(RESOURCE_NAME, "use lowercase letters, digits, '.', '_' or '-'");
 
@@ -44,6 +45,8 @@ const pipelineRequest = z
     registeredModel: name.optional(),
     minAccuracy: z.number().min(0).max(1).default(0),
     minR2: z.number().max(1).optional(),
+    // Minimal until the merge: helper "eval" owns this field (thresholds); the promotion branch needs the approval part.
+    promotion: z.object({ requireApproval: z.boolean().default(false), approvalTimeout: z.string().default('24h') }).strict().optional(),
   })
   .strict();
 
@@ -54,7 +57,7 @@ export function pipelineRoutes(deps: ApiDeps) {
   app.post('/', requireRole('operator'), async (c) => {
     const idempotencyKey = idempotencyKeyOf(c);
     const body = await parseJsonBody(c, pipelineRequest);
-    const { projectId } = c.get('auth');
+    const { projectId, keyId } = c.get('auth');
     const datasetRef = typeof body.dataset === 'string' ? { name: body.dataset, version: 'latest' as const } : body.dataset;
     const dataset = await findDataset(deps.db, projectId, checkResourceName('dataset', datasetRef.name));
     const version = await findDatasetVersion(deps.db, dataset, datasetRef.version);
@@ -78,6 +81,10 @@ export function pipelineRoutes(deps: ApiDeps) {
       minAccuracy: body.minAccuracy,
       ...(body.minR2 !== undefined && { minR2: body.minR2 }),
       timeouts: deps.activityTimeouts,
+      requestedBy: keyId,
+      ...(body.promotion && {
+        promotion: { thresholds: [], requireApproval: body.promotion.requireApproval, approvalTimeoutMs: parseDuration(body.promotion.approvalTimeout, 'promotion.approvalTimeout') },
+      }),
     };
     const request = { key: idempotencyKey, route: 'POST /v1/pipelines', requestHash: sha256Hex(await c.req.text()) };
     // With a key, the id is derived from it, so no retry or race can start a second run of the same request.

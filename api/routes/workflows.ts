@@ -4,7 +4,7 @@ import { executionInfoFromRaw } from '@temporalio/client/lib/helpers';
 import { status as grpcStatus } from '@grpc/grpc-js';
 import { Hono } from 'hono';
 import { UserError } from '../../platform/user-error';
-import { FactoryProject, pipelineStatusQuery, type PipelineStatus } from '../../workflows/contracts';
+import { FactoryProject, pipelineStatusQuery, promotionStatusQuery, type PipelineStatus, type PromotionStatus } from '../../workflows/contracts';
 import type { ApiDeps } from '../deps';
 import type { ApiEnv } from '../env';
 import { rootCauseMessage, userErrorFromFailure } from '../temporal-errors';
@@ -36,15 +36,18 @@ export function workflowRoutes(deps: ApiDeps) {
     try {
       description = await handle.describe();
     } catch (err) {
-      if (err instanceof WorkflowNotFoundError) throw notFound(workflowId);
+      if (err instanceof WorkflowNotFoundError) throw workflowNotFound(workflowId);
       throw err;
     }
-    if (ownerProject(description) !== c.get('auth').projectId) throw notFound(workflowId);
+    if (ownerProject(description) !== c.get('auth').projectId) throw workflowNotFound(workflowId);
 
     const status = description.status.name;
-    let progress: PipelineStatus | undefined;
+    let progress: PipelineStatus | PromotionStatus | undefined;
     if (description.type === 'factoryPipeline') {
       progress = await handle.query(pipelineStatusQuery).catch(() => undefined);
+    }
+    if (description.type === 'promoteModel') {
+      progress = await handle.query(promotionStatusQuery).catch(() => undefined);
     }
     let result: unknown;
     let error: Record<string, unknown> | undefined;
@@ -75,7 +78,7 @@ export function workflowRoutes(deps: ApiDeps) {
 }
 
 /** The project a workflow belongs to: its search attribute, or the memo of runs started before search attributes. */
-function ownerProject(info: Pick<WorkflowExecutionInfo, 'typedSearchAttributes' | 'memo'>): unknown {
+export function ownerProject(info: Pick<WorkflowExecutionInfo, 'typedSearchAttributes' | 'memo'>): unknown {
   return info.typedSearchAttributes.get(FactoryProject) ?? info.memo?.projectId;
 }
 
@@ -91,6 +94,6 @@ function summary(info: WorkflowExecutionInfo) {
   };
 }
 
-function notFound(workflowId: string): UserError {
+export function workflowNotFound(workflowId: string): UserError {
   return new UserError('workflow_not_found', `No workflow "${workflowId.slice(0, 120)}" belongs to this project.`, 404);
 }

@@ -44,6 +44,7 @@ ALTER TABLE "model_versions" ADD COLUMN "lineage" jsonb;--> statement-breakpoint
 ALTER TABLE "model_versions" ADD COLUMN "failure" text;--> statement-breakpoint
 ALTER TABLE "model_versions" ADD COLUMN "failure_cause" jsonb;--> statement-breakpoint
 ALTER TABLE "model_versions" ADD COLUMN "failed_at" timestamp with time zone;--> statement-breakpoint
+ALTER TABLE "model_versions" ADD COLUMN "approval" jsonb;--> statement-breakpoint
 ALTER TABLE "endpoints" ADD COLUMN "failure" text;--> statement-breakpoint
 ALTER TABLE "endpoints" ADD COLUMN "failure_cause" jsonb;--> statement-breakpoint
 ALTER TABLE "model_alias_events" ADD CONSTRAINT "model_alias_events_model_id_models_id_fk" FOREIGN KEY ("model_id") REFERENCES "public"."models"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint

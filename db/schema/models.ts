@@ -40,6 +40,19 @@ export type ModelOutputSchema =
     }
   | { name: 'value'; task: 'regression'; target: string };
 
+/** A promotion decision recorded on the version it was about. */
+export interface PromotionApproval {
+  decision: 'approved' | 'rejected';
+  alias: string;
+  /** An API key id, `workflow:<id>` when no approval was required, or `timeout`. */
+  by: string;
+  reason: string;
+  at: string;
+  workflowId: string;
+  /** The run that decided: a promotion workflow id is reused per alias, its run id is not. */
+  runId: string;
+}
+
 export const modelVersions = pgTable(
   'model_versions',
   {
@@ -67,6 +80,8 @@ export const modelVersions = pgTable(
     failure: text('failure'),
     failureCause: jsonb('failure_cause').$type<FailureCause>(),
     failedAt: timestamp('failed_at', { withTimezone: true }),
+    // The last promotion decision on this version: who approved or rejected it, why, when, in which workflow.
+    approval: jsonb('approval').$type<PromotionApproval>(),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
   },
   (t) => [

@@ -6,7 +6,8 @@ export const projects = pgTable('projects', {
   createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
 });
 
-export const API_KEY_ROLES = ['viewer', 'operator', 'admin'] as const;
+/** `approver` reads like a viewer and decides promotion approvals, nothing else. */
+export const API_KEY_ROLES = ['viewer', 'operator', 'admin', 'approver'] as const;
 export type ApiKeyRole = (typeof API_KEY_ROLES)[number];
 
 export const apiKeys = pgTable(

@@ -1,4 +1,4 @@
-import { eq } from 'drizzle-orm';
+import { and, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { endpoints, predictions, trainingRuns } from '../../db/schema';
 import { churnRows, toCsv } from '../support/synthetic-data';
@@ -88,7 +88,7 @@ describe('README walk-through: CSV → pipeline → live predictions', () => {
     expect(new Set(served.predictions.map((p) => p.id)).size).toBe(heldOut.length);
 
     // Every answered prediction is logged under its id.
-    const [endpoint] = await t.database.db.select().from(endpoints).where(eq(endpoints.name, 'churn'));
+    const [endpoint] = await t.database.db.select().from(endpoints).where(and(eq(endpoints.projectId, t.projectId), eq(endpoints.name, 'churn')));
     const logged = await t.database.db.select().from(predictions).where(eq(predictions.endpointId, endpoint?.id ?? ''));
     expect(logged.map((p) => p.id).sort()).toEqual(served.predictions.map((p) => p.id).sort());
   });

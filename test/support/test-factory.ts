@@ -23,7 +23,7 @@ export interface TestFactory {
   artifactRoot: string;
   /** Calls the API in-process, as curl would over HTTP, with the admin key unless another is given. */
   request(method: string, path: string, opts?: { json?: unknown; body?: RequestInit['body']; contentType?: string; key?: string | null }): Promise<Response>;
-  createKey(role: 'viewer' | 'operator' | 'admin'): Promise<string>;
+  createKey(role: 'viewer' | 'operator' | 'admin' | 'approver'): Promise<string>;
   /** More workers on the same queues, database and artifacts: a second machine joining the factory. */
   startWorkers(parts: FactoryOptions['parts'], opts?: Pick<FactoryOptions, 'shutdownGraceTimeMs'>): Promise<Factory>;
   stop(): Promise<void>;

@@ -9,7 +9,7 @@ import { HISTORIES_DIR } from '../support/record-history';
 describe('recorded histories replay with the current workflow code', () => {
   const files = readdirSync(HISTORIES_DIR).filter((f) => f.endsWith('.json'));
 
-  it('include a factoryPipeline run and each of its stages, and a multi-class and a regression pipeline', () => {
+  it('include a factoryPipeline run and each of its stages, a multi-class and a regression pipeline, promotions and pipelines with a promotion stage', () => {
     expect(files).toEqual(
       expect.arrayContaining([
         'factory-pipeline.json',
@@ -23,6 +23,10 @@ describe('recorded histories replay with the current workflow code', () => {
         'factory-pipeline-regression.json',
         'register-model-registry-events.json',
         'deliver-registry-event.json',
+        'promote-model-approved.json',
+        'promote-model-timed-out.json',
+        'factory-pipeline-promotion.json',
+        'factory-pipeline-approval.json',
       ]),
     );
   });

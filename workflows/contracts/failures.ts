@@ -9,6 +9,8 @@ export const FailureType = {
   NotFound: 'NotFound',
   /** The exported ONNX graph does not reproduce the trained model within tolerance. */
   OnnxParityFailed: 'OnnxParityFailed',
+  /** Another promotion of the same alias was running when the pipeline's promotion stage began. */
+  PromotionInProgress: 'PromotionInProgress',
 } as const;
 
 export type FailureTypeName = (typeof FailureType)[keyof typeof FailureType];
@@ -28,3 +30,16 @@ export function rootCauseMessage(err: unknown): string {
 
 /** `patched()` id: failure and cancellation paths record their root cause on the run, model version and endpoint. */
 export const RECORD_FAILURE_ROOT_CAUSE = 'record-failure-root-cause';
+
+/** `ApplicationFailure.type` strings of the approval Update's validator; the API maps each to its 4xx. */
+export const ApprovalRefusal = {
+  /** The promotion has no pending decision (already decided, or no approval needed): 409. */
+  NotWaiting: 'NotWaitingForApproval',
+  /** The decider started the promotion (four eyes): 403. */
+  OwnModel: 'CannotApproveOwnModel',
+  /** The decision is not approve or reject: 422. */
+  InvalidDecision: 'InvalidApprovalDecision',
+} as const;
+
+/** `patched()` id: a pipeline with `promotion` runs the promoteModel child before deploy. */
+export const PROMOTION_STAGE = 'promotion-stage';

@@ -5,3 +5,4 @@ export * from './messages';
 export * from './failure-cause';
 export * from './maintenance';
 export * from './search-attributes';
+export * from './promotion';

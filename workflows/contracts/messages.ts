@@ -1,5 +1,5 @@
-import { defineQuery, defineSignal } from '@temporalio/workflow';
-import type { PipelineStatus, TrainingProgress } from './types';
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import type { ApprovalDecisionInput, PipelineStatus, PromotionDecision, PromotionStatus, TrainingProgress } from './types';
 
 /** Live status of a pipeline: stage, epoch, loss, results so far. */
 export const pipelineStatusQuery = defineQuery<PipelineStatus>('pipelineStatus');
@@ -9,3 +9,9 @@ export const trainingProgressSignal = defineSignal<[TrainingProgress]>('training
 
 /** Training progress of a standalone training workflow. */
 export const trainingProgressQuery = defineQuery<TrainingProgress | null>('trainingProgress');
+
+/** A promotion's state: waiting for approval (since when), moving, promoted or rejected, and the decision. */
+export const promotionStatusQuery = defineQuery<PromotionStatus>('promotionStatus');
+
+/** A human's decision on a waiting promotion; its validator refuses it unless the promotion waits and the decider is not the requester. */
+export const approvalUpdate = defineUpdate<PromotionDecision, [ApprovalDecisionInput]>('approval');

@@ -138,7 +138,7 @@ export interface PipelineInput extends TrainingRequest {
   requestedBy?: string;
 }
 
-export type PipelineStage = 'train' | 'export' | 'evaluate' | 'register' | 'deploy' | 'done' | 'rejected' | 'failed';
+export type PipelineStage = 'train' | 'export' | 'evaluate' | 'register' | 'promote' | 'deploy' | 'done' | 'rejected' | 'failed';
 
 export interface TrainingProgress {
   epoch: number;
@@ -156,6 +156,10 @@ export interface PipelineStatus {
   modelVersion: { id: string; name: string; version: number } | null;
   endpoint: string;
   error: string | null;
+  /** The promotion stage's child workflow and its wait, when the pipeline has one. */
+  promotion?: { workflowId: string; runId: string; state: PromotionState; waitingSince: string | null; decision: PromotionDecision | null } | null;
+  /** Why the pipeline stopped at `rejected`: the failing threshold, or the approval rejected or timed out. */
+  rejection?: string | null;
 }
 
 export interface PipelineResult {
@@ -164,6 +168,9 @@ export interface PipelineResult {
   evaluation: EvaluationSummary;
   modelVersion: RegisterResult;
   deployment: DeployResult | null;
+  /** The promotion stage's outcome, when the pipeline had one. */
+  promotion?: PromoteResult | null;
+  rejection?: string | null;
 }
 
 /** The pipeline's promotion stage: thresholds decide the blessing, then an optional human approval. */
@@ -174,3 +181,69 @@ export interface PromotionPolicy {
   approvalTimeoutMs: number;
 }
 
+
+/** What a promotion decides: move `alias` of a model to a version, after a human approval when required. */
+export interface PromoteInput {
+  projectId: string;
+  modelName: string;
+  modelVersionId: string;
+  version: number;
+  alias: 'production' | 'staging' | 'challenger';
+  reason: string;
+  /** An API key id, or `workflow:<id>`: this requester may not approve its own promotion (four eyes). */
+  requestedBy: string;
+  requireApproval: boolean;
+  /** No decision within this many milliseconds means reject. */
+  approvalTimeoutMs: number;
+}
+
+/** A decision sent to a waiting promotion (the `approval` Update); `by` is the deciding API key id. */
+export interface ApprovalDecisionInput {
+  decision: 'approve' | 'reject';
+  reason: string;
+  by: string;
+}
+
+export interface PromotionDecision {
+  decision: 'approved' | 'rejected';
+  /** An API key id; `workflow:<id>` when no approval was required; `timeout` when nobody decided in time. */
+  by: string;
+  reason: string;
+  /** ISO time of the decision. */
+  at: string;
+}
+
+export type PromotionState = 'waiting_for_approval' | 'moving' | 'promoted' | 'rejected';
+
+export interface PromotionStatus {
+  state: PromotionState;
+  modelName: string;
+  version: number;
+  alias: string;
+  requestedBy: string;
+  /** ISO time the promotion started waiting for a decision; null when no approval is required. */
+  waitingSince: string | null;
+  decision: PromotionDecision | null;
+}
+
+export interface PromoteResult {
+  promoted: boolean;
+  decision: PromotionDecision;
+  fromVersionId: string | null;
+  toVersionId: string;
+}
+
+/** What the promotion activity writes: the decision on the version and in the audit log, and the alias move when approved. */
+export interface SettlePromotionInput {
+  projectId: string;
+  modelVersionId: string;
+  alias: PromoteInput['alias'];
+  decision: PromotionDecision;
+  reason: string;
+  workflowId: string;
+}
+
+export interface SettlePromotionResult {
+  fromVersionId: string | null;
+  toVersionId: string;
+}
