@@ -1,4 +1,4 @@
-import { ApplicationFailure, condition, proxyActivities, setCurrentDetails, setHandler, workflowInfo } from '@temporalio/workflow';
+import { ApplicationFailure, condition, patched, proxyActivities, setCurrentDetails, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import { databaseActivityOptions } from './activity-options';
 import {
@@ -11,6 +11,10 @@ import {
   type PromotionDecision,
   type PromotionStatus,
 } from './contracts';
+import { publishRegistryEvent } from './registry-events';
+
+/** Guards the promotion events, so promotions recorded before they existed replay. */
+export const PROMOTION_EVENTS_PATCH = 'promotion-registry-events';
 
 const { settlePromotion } = proxyActivities<Activities>(databaseActivityOptions);
 
@@ -66,7 +70,30 @@ export async function promoteModel(input: PromoteInput): Promise<PromoteResult> 
     status.state = 'promoted';
     setCurrentDetails(`${input.modelName} v${input.version} is ${input.alias}`);
   }
+  if (patched(PROMOTION_EVENTS_PATCH)) await publishPromotionEvents(input, decision, settled, workflowId);
   return { promoted, decision, fromVersionId: settled.fromVersionId, toVersionId: settled.toVersionId };
+}
+
+/** Tells the project's webhooks what was decided and, when it moved, where the alias points now. */
+async function publishPromotionEvents(
+  input: PromoteInput,
+  decision: PromotionDecision,
+  settled: { fromVersionId: string | null; toVersionId: string | null },
+  workflowId: string,
+): Promise<void> {
+  const { runId } = workflowInfo();
+  const base = { projectId: input.projectId, occurredAt: new Date().toISOString(), model: { name: input.modelName, version: input.version, versionId: input.modelVersionId } };
+  const decided = { alias: input.alias, by: decision.by, reason: decision.reason, requestedBy: input.requestedBy, workflowId };
+  const promoted = decision.decision === 'approved';
+  await publishRegistryEvent({ ...base, id: `${promoted ? 'promotion.approved' : 'promotion.rejected'}:${runId}`, type: promoted ? 'promotion.approved' : 'promotion.rejected', data: decided });
+  if (promoted) {
+    await publishRegistryEvent({
+      ...base,
+      id: `model_alias.promoted:${runId}`,
+      type: 'model_alias.promoted',
+      data: { alias: input.alias, fromVersionId: settled.fromVersionId, toVersionId: settled.toVersionId, workflowId },
+    });
+  }
 }
 
 /** Refuses a decision the promotion cannot take; the API turns each failure type into its 4xx. */

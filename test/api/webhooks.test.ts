@@ -133,4 +133,29 @@ describe('registry webhooks', () => {
     await recordHistory(registryEventWorkflowId(`model_version.created:${versionId}`), 'deliver-registry-event.json');
     expect(refusing.received[0]?.headers['x-factory-signature']).toMatch(/^sha256=[0-9a-f]{64}$/);
   });
+
+  it('a promotion announces its decision and the alias move', async () => {
+    const receiver = await startReceiver(() => 200);
+    try {
+      const hook = await t.request('POST', '/v1/webhooks', { json: { url: receiver.url, events: ['promotion.approved', 'promotion.rejected', 'model_alias.promoted'] } });
+      const { secret } = (await hook.json()) as { secret: string };
+      const promote = await t.request('POST', '/v1/models/churn/aliases/staging', { json: { version: 1, reason: 'try it in staging' } });
+      expect(promote.status).toBe(202);
+      const { workflowId } = (await promote.json()) as { workflowId: string };
+      expect((await waitForWorkflow(t, workflowId)).status).toBe('COMPLETED');
+
+      const deadline = Date.now() + 30_000;
+      while (receiver.received.length < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+      expect(receiver.received.map((r) => r.headers['x-factory-event']).sort()).toEqual(['model_alias.promoted', 'promotion.approved']);
+      for (const r of receiver.received) expect(validSignature(secret, r)).toBe(true);
+      const moved = JSON.parse(receiver.received.find((r) => r.headers['x-factory-event'] === 'model_alias.promoted')?.body ?? '{}') as {
+        model: { name: string; version: number };
+        data: { alias: string; fromVersionId: string | null; toVersionId: string };
+      };
+      expect(moved.model).toMatchObject({ name: 'churn', version: 1 });
+      expect(moved.data).toMatchObject({ alias: 'staging', fromVersionId: null });
+    } finally {
+      await receiver.close();
+    }
+  });
 });
