@@ -12,7 +12,7 @@ const layers = {
   'workflows/contracts': ['domain'],
   activities: ['workflows/contracts', 'serving', 'ml', 'data', 'db', 'artifacts', 'platform', 'domain'],
   workers: ['activities', 'workflows', 'platform', 'domain'],
-  api: ['workflows', 'serving', 'data', 'db', 'artifacts', 'platform', 'domain'],
+  api: ['workflows', 'serving', 'ml', 'data', 'db', 'artifacts', 'platform', 'domain'],
 };
 
 const source = (dir) => `^${dir}/`;

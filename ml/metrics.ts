@@ -1,4 +1,4 @@
-import type { ClassMetrics } from '../domain/model';
+import type { ClassMetrics, MetricValues } from '../domain/model';
 
 export interface BinaryEvaluation {
   accuracy: number;
@@ -286,4 +286,23 @@ export function meanAbsolutePercentageError(actual: ArrayLike<number>, predicted
 
 export function regressionMetricValues(actual: ArrayLike<number>, predicted: ArrayLike<number>): RegressionMetricValues {
   return { ...evaluateRegression(actual, predicted), mape: meanAbsolutePercentageError(actual, predicted).mape };
+}
+
+/** What a model's ONNX outputs are scored as: class probabilities [n][k], or values [n]. */
+export type ScoredTask = { task: 'classification'; classes: string[] } | { task: 'regression' };
+
+/** The task's full metric set by threshold name. */
+export function taskMetricValues(task: ScoredTask, labels: ArrayLike<number>, outputs: ArrayLike<number>): MetricValues {
+  return task.task === 'regression' ? { ...regressionMetricValues(labels, outputs) } : { ...classificationMetricValues(labels, outputs, task.classes) };
+}
+
+/** The rows `indices` of labels and of row-major outputs `width` wide. */
+export function selectScored(labels: ArrayLike<number>, outputs: ArrayLike<number>, width: number, indices: readonly number[]): { labels: Float32Array; outputs: Float32Array } {
+  const l = new Float32Array(indices.length);
+  const o = new Float32Array(indices.length * width);
+  indices.forEach((row, i) => {
+    l[i] = labels[row] as number;
+    for (let c = 0; c < width; c++) o[i * width + c] = outputs[row * width + c] as number;
+  });
+  return { labels: l, outputs: o };
 }

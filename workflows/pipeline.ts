@@ -50,7 +50,21 @@ export async function factoryPipeline(input: PipelineInput): Promise<PipelineRes
     status.stage = 'evaluate';
     const evaluation = await executeChild(evaluateModel, {
       workflowId: `${id}/evaluate`,
-      args: [{ trainingRunId: trained.trainingRunId, modelUri: trained.modelUri, onnxUri: exported.onnxUri, timeouts: input.timeouts }],
+      args: [
+        {
+          trainingRunId: trained.trainingRunId,
+          modelUri: trained.modelUri,
+          onnxUri: exported.onnxUri,
+          timeouts: input.timeouts,
+          projectId: input.projectId,
+          modelName: input.modelName,
+          thresholds: input.promotion?.thresholds ?? [],
+          minAccuracy: input.minAccuracy,
+          minR2: input.minR2 ?? null,
+          ...(input.slices && { slices: input.slices }),
+          ...(input.fairness && { fairness: input.fairness }),
+        },
+      ],
     });
     status.evaluation = evaluation;
 

@@ -9,6 +9,8 @@ export const FailureType = {
   NotFound: 'NotFound',
   /** The exported ONNX graph does not reproduce the trained model within tolerance. */
   OnnxParityFailed: 'OnnxParityFailed',
+  /** The candidate crashed, hung, gave malformed or non-finite outputs, or was too slow in a serving-runtime process. */
+  InfraValidationFailed: 'InfraValidationFailed',
 } as const;
 
 export type FailureTypeName = (typeof FailureType)[keyof typeof FailureType];

@@ -62,15 +62,40 @@ export interface ExportResult {
   onnxSha256: string;
 }
 
+/** A fairness check on a binary classifier (pipeline body `fairness`). */
+export interface FairnessRequest {
+  /** A string column of the dataset; it need not be a feature. */
+  sensitive: string;
+  /** The favourable class; defaults to the second class (classes[1]). */
+  favorable?: string;
+  /** The privileged group: groups are also compared with it (AIF360 style). */
+  privileged?: string;
+}
+
+/** Fields past `onnxUri` are absent in histories from before evaluation decided the blessing; then the registry decides it. */
 export interface EvaluateInput {
   trainingRunId: string;
   modelUri: string;
   onnxUri: string;
   timeouts?: ActivityTimeouts;
+  projectId?: string;
+  /** The registered model whose `production` version is the champion. */
+  modelName?: string;
+  thresholds?: Threshold[];
+  minAccuracy?: number;
+  minR2?: number | null;
+  slices?: string[];
+  fairness?: FairnessRequest;
 }
 
 interface SummaryCommon {
   rows: number;
+  /** Whether every threshold passed; absent when the registry decides (older histories). */
+  blessed?: boolean;
+  /** The failing thresholds' messages. */
+  failedThresholds?: string[];
+  /** The champion this candidate was compared with on the same rows, e.g. "v3"; null when none (absent in older summaries). */
+  champion?: string | null;
   /** Largest ONNX vs TensorFlow.js difference on held-out rows (regression: in target standard deviations). */
   parityMaxAbsDiff: number;
 }
@@ -136,6 +161,9 @@ export interface PipelineInput extends TrainingRequest {
   promotion?: PromotionPolicy;
   /** The API key that started the pipeline: it may not approve its own model (four eyes). */
   requestedBy?: string;
+  /** String columns to slice the evaluation by. */
+  slices?: string[];
+  fairness?: FairnessRequest;
 }
 
 export type PipelineStage = 'train' | 'export' | 'evaluate' | 'register' | 'deploy' | 'done' | 'rejected' | 'failed';
@@ -172,5 +200,7 @@ export interface PromotionPolicy {
   requireApproval: boolean;
   /** No decision within this many milliseconds means reject. */
   approvalTimeoutMs: number;
+  /** Infra-validation's budget for the p99 latency of one-row calls; absent means the default (50 ms). */
+  latencyBudgetMs?: number;
 }
 
