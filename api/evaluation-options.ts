@@ -6,9 +6,6 @@ import { parseDuration } from '../platform/duration';
 import { UserError } from '../platform/user-error';
 import type { FairnessRequest, PromotionPolicy } from '../workflows/contracts';
 
-/** Infra-validation's default p99 budget for a one-row call. */
-export const DEFAULT_LATENCY_BUDGET_MS = 50;
-
 /** The pipeline body's evaluation and promotion fields. */
 export const evaluationRequestFields = {
   slices: z.array(z.string().min(1)).max(20).optional(),

@@ -51,3 +51,8 @@ export function artifactCollectionActivityOptions(timeouts?: ActivityTimeouts): 
     retry: { initialInterval: '10 seconds', backoffCoefficient: 2, maximumInterval: '5 minutes', maximumAttempts: 5 },
   };
 }
+
+/** Infra-validation: a child process loads the model and answers a few hundred calls; heartbeats between them. */
+export function infraValidationActivityOptions(timeouts?: ActivityTimeouts): ActivityOptions {
+  return { startToCloseTimeout: '10 minutes', heartbeatTimeout: heartbeatTimeout(timeouts), retry };
+}

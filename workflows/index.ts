@@ -6,4 +6,5 @@ export { evaluateModel } from './evaluate';
 export { registerModel } from './register';
 export { deployModel } from './deploy';
 export { factoryPipeline } from './pipeline';
+export { infraValidateModel } from './infra-validate';
 export { collectArtifacts } from './collect-artifacts';

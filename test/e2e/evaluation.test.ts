@@ -4,6 +4,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { modelVersions, trainingRuns } from '../../db/schema';
 import type { ClassificationReport } from '../../domain/model';
 import { startTestFactory, waitForWorkflow, type TestFactory } from '../support/test-factory';
+import { nanOnnx } from '../support/onnx-graphs';
+import { infraValidateModel } from '../../workflows';
+import { WorkflowFailedError } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
 import { churnRows } from '../support/synthetic-data';
 
 /** Churn rows with a region and a sex column: string columns that are not features, to slice and group by. */
@@ -57,6 +61,7 @@ describe('evaluation on the served model, thresholds and the champion', () => {
   });
 
   let firstRows = 0;
+  let first: { trainingRunId: string; onnxUri: string } | null = null;
 
   it('first version: no champion, report with slices, fairness and importance, every threshold listed', async () => {
     const start = await pipeline({
@@ -91,6 +96,7 @@ describe('evaluation on the served model, thresholds and the champion', () => {
     expect(run?.blessing?.verdicts?.[1]?.message).toMatch(/no champion/);
     const [version] = await t.database.db.select().from(modelVersions).where(eq(modelVersions.trainingRunId, result.trainingRunId));
     expect(version?.blessing).toEqual(run?.blessing);
+    first = { trainingRunId: result.trainingRunId, onnxUri: version?.onnxUri ?? '' };
   });
 
   it('a worse challenger is scored with the champion on the same rows and stopped by maxDrop', async () => {
@@ -113,5 +119,28 @@ describe('evaluation on the served model, thresholds and the champion', () => {
     expect(champion.candidate).toEqual(run?.evaluation?.metrics);
     expect(run?.blessing).toMatchObject({ decision: 'rejected', champion: { version: 1, metric: 'accuracy' } });
     expect(run?.blessing?.verdicts?.[0]).toMatchObject({ passed: false, champion: champion.champion.roc_auc, candidate: champion.candidate.roc_auc });
+  });
+
+  it('infraValidateModel passes the served model and stops one with NaN outputs, typed InfraValidationFailed', async () => {
+    if (!first) throw new Error('the first pipeline did not run');
+    const run = (onnxUri: string) =>
+      t.factory.client.workflow.execute(infraValidateModel, {
+        workflowId: `infra-${onnxUri.slice(-12)}`,
+        taskQueue: t.taskQueues.cpu,
+        args: [{ trainingRunId: first?.trainingRunId ?? '', onnxUri, latencyBudgetMs: 10_000, timeouts: { heartbeatTimeoutMs: 3000 } }],
+      });
+    const passed = await run(first.onnxUri);
+    expect(passed).toMatchObject({ rows: 32, latencyCalls: 100, latencyBudgetMs: 10_000 });
+
+    const broken = await t.factory.artifacts.put(nanOnnx(3));
+    const err = await run(broken.uri).then(
+      () => null,
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(WorkflowFailedError);
+    const cause = (err as WorkflowFailedError).cause;
+    expect(cause).toBeInstanceOf(ApplicationFailure);
+    expect(cause).toMatchObject({ type: 'InfraValidationFailed', nonRetryable: true });
+    expect((cause as ApplicationFailure).message).toMatch(/NaN on sample row 0/);
   });
 });

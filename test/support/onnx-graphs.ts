@@ -2,14 +2,14 @@ import { onnx } from 'onnx-proto';
 import { exportOnnx } from '../../ml/onnx-export';
 import type { TrainedClassifier } from '../../ml/trained-model';
 
-/** A working two-feature binary classifier, exported like every factory model. */
-export function goodClassifier(bias = 0.1): TrainedClassifier {
+/** A working binary classifier on `width` features, exported like every factory model. */
+export function goodClassifier(bias = 0.1, width = 2): TrainedClassifier {
   return {
     format: 'ai-factory.dense.v2',
     family: 'logistic',
-    features: ['a', 'b'],
-    standardisation: { mean: [0, 0], std: [1, 1] },
-    layers: [{ inputSize: 2, units: 1, kernel: [0.5, -0.25], bias: [bias], activation: 'sigmoid' }],
+    features: Array.from({ length: width }, (_, i) => `f${i}`),
+    standardisation: { mean: new Array<number>(width).fill(0), std: new Array<number>(width).fill(1) },
+    layers: [{ inputSize: width, units: 1, kernel: Array.from({ length: width }, (_, i) => (i % 2 === 0 ? 0.5 : -0.25)), bias: [bias], activation: 'sigmoid' }],
     task: 'classification',
     classes: ['no', 'yes'],
   };
@@ -18,7 +18,7 @@ export function goodClassifier(bias = 0.1): TrainedClassifier {
 export const goodOnnx = (): Uint8Array => exportOnnx(goodClassifier());
 
 /** Weights that went NaN in training: a valid graph whose every output is NaN. */
-export const nanOnnx = (): Uint8Array => exportOnnx(goodClassifier(NaN));
+export const nanOnnx = (width = 2): Uint8Array => exportOnnx(goodClassifier(NaN, width));
 
 function floatInfo(name: string, dims: (number | string)[]): onnx.IValueInfoProto {
   const FLOAT = onnx.TensorProto.DataType.FLOAT;

@@ -118,6 +118,25 @@ export interface RegressionSummary extends SummaryCommon {
 
 export type EvaluationSummary = ClassificationSummary | RegressionSummary;
 
+export interface InfraValidateInput {
+  trainingRunId: string;
+  /** The candidate exactly as it would be served. */
+  onnxUri: string;
+  /** Budget for the p99 latency of one-row calls; absent means the default (50 ms). */
+  latencyBudgetMs?: number;
+  timeouts?: ActivityTimeouts;
+}
+
+export interface InfraValidationResult {
+  /** Held-out rows scored in one batch in the serving-runtime process. */
+  rows: number;
+  latencyCalls: number;
+  p50Ms: number;
+  p99Ms: number;
+  maxMs: number;
+  latencyBudgetMs: number;
+}
+
 export interface RegisterInput {
   projectId: string;
   modelName: string;
