@@ -9,6 +9,7 @@ import { infraValidateModel } from '../../workflows';
 import { WorkflowFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { churnRows } from '../support/synthetic-data';
+import { recordHistory } from '../support/record-history';
 
 /** Churn rows with a region and a sex column: string columns that are not features, to slice and group by. */
 function churnCsvWithGroups(n: number): string {
@@ -104,8 +105,10 @@ describe('evaluation on the served model, thresholds and the champion', () => {
       json: { dataset: 'churn-groups', target: 'churned', features: ['noise'], model, endpoint: 'churn-eval', promotion: { thresholds: [{ metric: 'roc_auc', maxDrop: 0.01 }] } },
     });
     expect(start.status).toBe(202);
-    const final = await waitForWorkflow(t, ((await start.json()) as { workflowId: string }).workflowId);
+    const { workflowId } = (await start.json()) as { workflowId: string };
+    const final = await waitForWorkflow(t, workflowId);
     expect(final.status).toBe('COMPLETED');
+    await recordHistory(workflowId, 'factory-pipeline-champion-rejected.json');
     const result = final.result as { stage: string; trainingRunId: string; evaluation: { blessed: boolean; failedThresholds: string[]; champion: string } };
     expect(result.stage).toBe('rejected');
     expect(result.evaluation).toMatchObject({ blessed: false, champion: 'v1' });
@@ -131,6 +134,7 @@ describe('evaluation on the served model, thresholds and the champion', () => {
       });
     const passed = await run(first.onnxUri);
     expect(passed).toMatchObject({ rows: 32, latencyCalls: 100, latencyBudgetMs: 10_000 });
+    await recordHistory(`infra-${first.onnxUri.slice(-12)}`, 'infra-validate-model.json');
 
     const broken = await t.factory.artifacts.put(nanOnnx(3));
     const err = await run(broken.uri).then(
@@ -142,5 +146,6 @@ describe('evaluation on the served model, thresholds and the champion', () => {
     expect(cause).toBeInstanceOf(ApplicationFailure);
     expect(cause).toMatchObject({ type: 'InfraValidationFailed', nonRetryable: true });
     expect((cause as ApplicationFailure).message).toMatch(/NaN on sample row 0/);
+    await recordHistory(`infra-${broken.uri.slice(-12)}`, 'infra-validate-model-failed.json');
   });
 });

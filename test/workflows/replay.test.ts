@@ -9,7 +9,7 @@ import { HISTORIES_DIR } from '../support/record-history';
 describe('recorded histories replay with the current workflow code', () => {
   const files = readdirSync(HISTORIES_DIR).filter((f) => f.endsWith('.json'));
 
-  it('include a factoryPipeline run and each of its stages, and a multi-class and a regression pipeline', () => {
+  it('include a factoryPipeline run and each of its stages, a multi-class, a regression and a champion-rejected pipeline, and infra-validation passed and failed', () => {
     expect(files).toEqual(
       expect.arrayContaining([
         'factory-pipeline.json',
@@ -21,6 +21,9 @@ describe('recorded histories replay with the current workflow code', () => {
         'ingest-dataset.json',
         'factory-pipeline-multiclass.json',
         'factory-pipeline-regression.json',
+        'factory-pipeline-champion-rejected.json',
+        'infra-validate-model.json',
+        'infra-validate-model-failed.json',
       ]),
     );
   });
