@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { ColumnSchema } from '../domain/dataset';
+import type { ColumnSchema, ColumnStats } from '../domain/dataset';
 import type { TaskChoice } from '../domain/model';
 import { validateThresholds } from '../ml/thresholds';
 import { parseDuration } from '../platform/duration';
@@ -35,6 +35,7 @@ export function checkEvaluationRequest(
   schema: ColumnSchema[],
   task: TaskChoice,
   body: Body,
+  targetStats?: ColumnStats,
 ): { slices?: string[]; fairness?: FairnessRequest; promotion?: PromotionPolicy } {
   const slices = body.slices?.map((column, i) => stringColumn(schema, column, `slices[${i}]`, 'slice_column'));
   let fairness: FairnessRequest | undefined;
@@ -45,6 +46,7 @@ export function checkEvaluationRequest(
       });
     }
     stringColumn(schema, body.fairness.sensitive, 'fairness.sensitive', 'sensitive_column');
+    checkBinaryTarget(body.fairness.favorable, targetStats);
     fairness = { ...body.fairness };
   }
   let promotion: PromotionPolicy | undefined;
@@ -69,4 +71,20 @@ function stringColumn(schema: ColumnSchema[], column: string, field: string, cod
     throw new UserError(`${code}_not_categorical`, `${field} names the numeric column "${column}"; slices and groups need a string (categorical) column.`, 422, { field, column });
   }
   return column;
+}
+
+/** What the target's stored statistics already tell: more than two classes, or a favourable class the target never holds (the evaluate stage checks again). */
+function checkBinaryTarget(favorable: string | undefined, stats: ColumnStats | undefined): void {
+  if (!stats || stats.distinct === undefined || stats.distinctCapped) return;
+  if (stats.distinct > 2) {
+    throw new UserError('fairness_needs_binary_classification', `fairness needs a binary classifier, and the target has ${stats.distinct} classes; drop "fairness" or use a two-class target.`, 422, {
+      field: 'fairness',
+    });
+  }
+  const values = stats.type === 'string' ? stats.top.map((t) => t.value) : [];
+  if (favorable !== undefined && values.length === stats.distinct && !values.includes(favorable)) {
+    throw new UserError('unknown_favorable_class', `fairness.favorable "${favorable.slice(0, 80)}" is not a class of the target; use one of ${values.join(', ')}.`, 422, {
+      field: 'fairness.favorable',
+    });
+  }
 }

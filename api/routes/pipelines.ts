@@ -63,7 +63,7 @@ export function pipelineRoutes(deps: ApiDeps) {
     const features = resolveTrainingColumns(version.schema, body.target, body.features ?? []);
     const task = await chooseVersionTask(deps, version, body.target, body.task);
     checkFamilyForTask(body.model.type, task);
-    const evaluation = checkEvaluationRequest(version.schema, task, body);
+    const evaluation = checkEvaluationRequest(version.schema, task, body, version.stats.find((s) => s.name === body.target));
 
     const { accelerator, hiddenUnits, ...hyper } = body.model;
     const spec: ModelSpec = { ...hyper, hiddenUnits: body.model.type === 'mlp' ? (hiddenUnits ?? [16]) : [] };

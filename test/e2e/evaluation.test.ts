@@ -50,6 +50,7 @@ describe('evaluation on the served model, thresholds and the champion', () => {
       [{ slices: ['planet'] }, 'unknown_slice_column'],
       [{ slices: ['tenure'] }, 'slice_column_not_categorical'],
       [{ fairness: { sensitive: 'gender' } }, 'unknown_sensitive_column'],
+      [{ fairness: { sensitive: 'sex', favorable: 'maybe' } }, 'unknown_favorable_class'],
     ];
     for (const [extra, code] of cases) {
       const res = await pipeline(extra);
