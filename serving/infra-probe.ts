@@ -50,10 +50,21 @@ export class InfraProbeFailure extends Error {
 function childCommand(): { entry: string; execArgv: string[] } {
   const extension = path.extname(__filename);
   const entry = path.join(__dirname, `infra-child${extension}`);
-  const execArgv = [...process.execArgv];
+  const execArgv = runtimeFlags(process.execArgv);
   // A TypeScript entry needs tsx's loader; a parent already running under tsx passes it on in execArgv.
   if (extension === '.ts' && !execArgv.some((a) => a.includes('tsx'))) execArgv.push('--import', 'tsx');
   return { entry, execArgv };
+}
+
+/** The parent's node flags without an inline script (`node -e …` would run that script again instead of the child). */
+export function runtimeFlags(execArgv: readonly string[]): string[] {
+  const flags: string[] = [];
+  for (let i = 0; i < execArgv.length; i++) {
+    const flag = execArgv[i] as string;
+    if (['-e', '--eval', '-p', '--print'].includes(flag)) i++;
+    else if (!/^--(eval|print)=/.test(flag)) flags.push(flag);
+  }
+  return flags;
 }
 
 /** Nearest-rank percentile of ascending values. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { InfraProbeFailure, percentile, probeModelInChildProcess, type InfraProbeOptions } from '../../serving/infra-probe';
+import { InfraProbeFailure, percentile, probeModelInChildProcess, runtimeFlags, type InfraProbeOptions } from '../../serving/infra-probe';
 import { goodOnnx, nanOnnx, unknownOpOnnx, wrongShapeOnnx } from '../support/onnx-graphs';
 
 const rows = Float32Array.from([1, 2, -1, 0.5, 3, -2, 0, 0]);
@@ -56,6 +56,9 @@ describe('infra-validation in a serving-runtime child process', () => {
   it('fails a model over the latency budget', async () => {
     const err = await failure(probeModelInChildProcess(options(goodOnnx(), { latencyBudgetMs: 1e-9 })));
     expect(err.reason).toBe('latency');
+  });
+  it('passes node flags on to the child but not an inline script', () => {
+    expect(runtimeFlags(['--import', 'tsx', '-e', 'code()', '--max-old-space-size=512', '--eval=x'])).toEqual(['--import', 'tsx', '--max-old-space-size=512']);
   });
   it('takes nearest-rank percentiles', () => {
     const sorted = Array.from({ length: 100 }, (_, i) => i + 1);
