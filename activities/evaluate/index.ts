@@ -31,8 +31,9 @@ const EVALUATION_CHUNK_ROWS = 8192;
 export function createEvaluateActivities(deps: ActivityDeps) {
   return {
     /**
-     * Scores the ONNX artifact (exactly what will be served) on the held-out split, and checks that it
-     * reproduces the TensorFlow.js model row by row.
+     * Scores the ONNX artifact (exactly what will be served) on the held-out split, checks that it
+     * reproduces the TensorFlow.js model row by row, adds slices, fairness and permutation importance, scores
+     * the production version on the same rows, judges every threshold and stores report and blessing on the run.
      */
     async evaluateOnHoldout(input: EvaluateInput): Promise<EvaluationSummary> {
       const beat = throttledHeartbeat(Context.current());
