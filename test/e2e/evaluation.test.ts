@@ -1,7 +1,7 @@
-import { eq } from 'drizzle-orm';
+import { and, eq } from 'drizzle-orm';
 import seedrandom from 'seedrandom';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { modelVersions, trainingRuns } from '../../db/schema';
+import { modelAliases, modelVersions, trainingRuns } from '../../db/schema';
 import type { ClassificationReport } from '../../domain/model';
 import { startTestFactory, waitForWorkflow, type TestFactory } from '../support/test-factory';
 import { nanOnnx } from '../support/onnx-graphs';
@@ -123,6 +123,23 @@ describe('evaluation on the served model, thresholds and the champion', () => {
     expect(champion.candidate).toEqual(run?.evaluation?.metrics);
     expect(run?.blessing).toMatchObject({ decision: 'rejected', champion: { version: 1, metric: 'accuracy' } });
     expect(run?.blessing?.verdicts?.[0]).toMatchObject({ passed: false, champion: champion.champion.roc_auc, candidate: champion.candidate.roc_auc });
+  });
+
+  it('an equal challenger passes maxDrop against the champion and takes production', async () => {
+    const start = await pipeline({ promotion: { thresholds: [{ metric: 'roc_auc', maxDrop: 0.05 }, { metric: 'log_loss', maxRise: 0.05 }] } });
+    const final = await waitForWorkflow(t, ((await start.json()) as { workflowId: string }).workflowId);
+    const result = final.result as { stage: string; trainingRunId: string; modelVersion: { version: number }; evaluation: { blessed: boolean; champion: string } };
+    expect(result).toMatchObject({ stage: 'done', modelVersion: { version: 3 }, evaluation: { blessed: true, champion: 'v1' } });
+    const [run] = await t.database.db.select().from(trainingRuns).where(eq(trainingRuns.id, result.trainingRunId));
+    expect(run?.evaluation?.champion).toMatchObject({ status: 'compared', version: 1, rows: firstRows });
+    expect(run?.blessing?.verdicts?.map((v) => [v.passed, v.champion !== null])).toEqual([
+      [true, true],
+      [true, true],
+    ]);
+    expect(run?.blessing?.verdicts?.[0]?.message).toMatch(/against the champion v1/);
+    const [version] = await t.database.db.select().from(modelVersions).where(eq(modelVersions.trainingRunId, result.trainingRunId));
+    const [production] = await t.database.db.select().from(modelAliases).where(and(eq(modelAliases.modelId, version?.modelId ?? ''), eq(modelAliases.alias, 'production')));
+    expect(production?.modelVersionId).toBe(version?.id);
   });
 
   it('infraValidateModel passes the served model and stops one with NaN outputs, typed InfraValidationFailed', async () => {
