@@ -5,10 +5,10 @@ import { parseDuration } from '../../platform/duration';
 import { UserError } from '../../platform/user-error';
 
 const schema: ColumnSchema[] = [
-  { name: 'x', type: 'number' },
-  { name: 'region', type: 'string' },
-  { name: 'label', type: 'string' },
-] as ColumnSchema[];
+  { name: 'x', type: 'number', nullable: false },
+  { name: 'region', type: 'string', nullable: true },
+  { name: 'label', type: 'string', nullable: false },
+];
 const classification = { task: 'classification' as const, reason: 'declared' };
 const stats = (distinct: number, values: string[]): ColumnStats => ({ name: 'label', type: 'string', count: 10, missing: 0, distinct, distinctCapped: false, top: values.map((value) => ({ value, count: 1 })) });
 
