@@ -71,7 +71,7 @@ export async function compareWithChampion(ctx: HoldoutContext, projectId: string
   }
   const features = champion.inputSchema.features;
   const missing = features.filter((f) => ctx.table.schema.find((c) => c.name === f)?.type !== 'number');
-  if (missing.length > 0) return none(`the champion ${label} needs the features ${missing.join(', ')}, which this dataset version has not as numeric columns`, champion.id);
+  if (missing.length > 0) return none(`the champion ${label} needs the features ${missing.join(', ')}, which this dataset version lacks as numeric columns`, champion.id);
 
   const columns = features.map((f) => ctx.table.numberColumn(f));
   const rows: number[] = [];

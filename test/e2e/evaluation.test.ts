@@ -166,4 +166,23 @@ describe('evaluation on the served model, thresholds and the champion', () => {
     expect((cause as ApplicationFailure).message).toMatch(/NaN on sample row 0/);
     await recordHistory(`infra-${broken.uri.slice(-12)}`, 'infra-validate-model-failed.json');
   });
+
+  it('records why there is no comparison when this dataset lacks a feature of the champion', async () => {
+    const csv = churnCsvWithGroups(400)
+      .split('\n')
+      .map((line) => line.split(',').filter((_, i) => i !== 2).join(','))
+      .join('\n');
+    expect((await t.request('POST', '/v1/datasets/churn-no-noise/versions?wait=true', { body: csv, contentType: 'text/csv' })).status).toBe(201);
+    const start = await t.request('POST', '/v1/pipelines', {
+      json: { dataset: 'churn-no-noise', target: 'churned', model, endpoint: 'churn-eval-2', registeredModel: 'churn-eval', promotion: { thresholds: [{ metric: 'roc_auc', maxDrop: 0 }] } },
+    });
+    expect(start.status).toBe(202);
+    const final = await waitForWorkflow(t, ((await start.json()) as { workflowId: string }).workflowId);
+    const result = final.result as { stage: string; trainingRunId: string; evaluation: { blessed: boolean; champion: string | null } };
+    expect(result).toMatchObject({ stage: 'done', evaluation: { blessed: true, champion: null } });
+    const [run] = await t.database.db.select().from(trainingRuns).where(eq(trainingRuns.id, result.trainingRunId));
+    expect(run?.evaluation?.champion).toMatchObject({ status: 'none', reason: 'the champion v3 needs the features noise, which this dataset version lacks as numeric columns' });
+    expect(run?.blessing?.championNote).toBe('the champion v3 needs the features noise, which this dataset version lacks as numeric columns');
+    expect(run?.blessing?.verdicts?.[0]?.message).toMatch(/no champion/);
+  });
 });
