@@ -14,7 +14,7 @@ const layers = {
   'workflows/contracts': ['domain'],
   activities: ['workflows/contracts', 'serving', 'registry', 'ml', 'data', 'db', 'artifacts', 'platform', 'domain'],
   workers: ['activities', 'workflows', 'platform', 'domain'],
-  api: ['workflows', 'serving', 'registry', 'data', 'db', 'artifacts', 'platform', 'domain'],
+  api: ['workflows', 'serving', 'registry', 'ml', 'data', 'db', 'artifacts', 'platform', 'domain'],
 };
 
 const source = (dir) => `^${dir}/`;

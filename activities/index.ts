@@ -3,6 +3,7 @@ import { createIngestActivities } from './ingest';
 import { createTrainActivities } from './train';
 import { createExportActivities } from './export';
 import { createEvaluateActivities } from './evaluate';
+import { createInfraValidateActivities } from './infra-validate';
 import { createRegistryActivities } from './registry';
 import { createDeployActivities } from './deploy';
 import { createFailureActivities } from './failures';
@@ -19,6 +20,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createTrainActivities(deps),
     ...createExportActivities(deps),
     ...createEvaluateActivities(deps),
+    ...createInfraValidateActivities(deps),
     ...createRegistryActivities(deps),
     ...createDeployActivities(deps),
     ...createFailureActivities(deps),

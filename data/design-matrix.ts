@@ -8,6 +8,8 @@ export interface DesignMatrix {
   n: number;
   /** Rows left out because a feature or the target was missing. */
   droppedRows: number;
+  /** sourceRows[i]: the table row that matrix row i came from, so other columns (slices, groups) line up with it. */
+  sourceRows: Uint32Array;
 }
 
 /** How the target becomes `y`: a class index, or the number itself. */
@@ -32,7 +34,7 @@ export function buildDesignMatrix(table: DatasetTable, features: string[], targe
     });
     y[i] = targetValues[row] as number;
   });
-  return { x, y, n, droppedRows: table.rowCount - n };
+  return { x, y, n, droppedRows: table.rowCount - n, sourceRows: Uint32Array.from(keep) };
 }
 
 /** NaN marks a row without a usable target. */
@@ -56,4 +58,10 @@ export function selectValues(y: Float32Array, indices: ArrayLike<number>): Float
   const out = new Float32Array(indices.length);
   for (let i = 0; i < indices.length; i++) out[i] = y[indices[i] as number] as number;
   return out;
+}
+
+/** A table column's values (as strings) on the matrix rows `indices`: slice and group columns aligned with the held-out rows. */
+export function alignedStrings(table: DatasetTable, column: string, matrix: DesignMatrix, indices: ArrayLike<number>): (string | null)[] {
+  const values = table.stringColumn(column);
+  return Array.from({ length: indices.length }, (_, i) => values[matrix.sourceRows[indices[i] as number] as number] ?? null);
 }

@@ -40,10 +40,84 @@ export interface ClassMetrics {
   rocAuc: number | null;
 }
 
+/** Every metric a threshold may name, by its snake_case name; null where a metric is undefined on these rows (e.g. ROC-AUC with one class). */
+export type MetricValues = Partial<Record<MetricName, number | null>>;
+
+/** One value of a slice column and the task's metrics on the held-out rows that have it. */
+export interface SliceMetrics {
+  value: string;
+  rows: number;
+  metrics: MetricValues;
+}
+
+/** Sliced metrics for one categorical column; at most `cap` values (the most frequent) are reported. */
+export interface SlicedColumn {
+  column: string;
+  /** Distinct values among the held-out rows (missing values form the slice "(missing)"). */
+  distinctValues: number;
+  /** Slices by descending rows; cut at `cap` when there are more values. */
+  slices: SliceMetrics[];
+  cap: number;
+}
+
+/** One group of the sensitive attribute: how often it gets the favourable prediction, and its true positive rate. */
+export interface FairnessGroup {
+  value: string;
+  rows: number;
+  /** P(ŷ = favourable | group). */
+  selectionRate: number;
+  /** P(ŷ = favourable | y = favourable, group); null when the group has no favourable actual. */
+  truePositiveRate: number | null;
+}
+
+/**
+ * Group fairness of a binary classifier on the held-out rows (definitions of Fairlearn and AIF360):
+ * demographic parity difference = max − min selection rate; equal opportunity difference = max − min true
+ * positive rate; disparate impact ratio = min ÷ max selection rate. With a privileged group, `versusPrivileged`
+ * gives each other group's difference (group − privileged) and ratio (group ÷ privileged), as AIF360 does.
+ */
+export interface FairnessReport {
+  sensitive: string;
+  favorable: string;
+  privileged: string | null;
+  groups: FairnessGroup[];
+  demographicParityDifference: number;
+  equalOpportunityDifference: number | null;
+  disparateImpactRatio: number | null;
+  versusPrivileged: { value: string; demographicParityDifference: number; equalOpportunityDifference: number | null; disparateImpactRatio: number | null }[] | null;
+}
+
+/** Permutation importance: the drop of `metric` when one feature's held-out column is shuffled, mean ± std over `repeats` seeded shuffles. */
+export interface FeatureImportance {
+  metric: 'accuracy' | 'r2';
+  baseline: number;
+  repeats: number;
+  seed: number;
+  rows: number;
+  /** By descending mean drop. */
+  features: { feature: string; mean: number; std: number }[];
+}
+
+/**
+ * The production version scored on the SAME held-out rows as the candidate (`compared`), or why it was not
+ * (`none`: no production version, another task, other classes, features missing from this dataset version).
+ */
+export type ChampionComparison =
+  | { status: 'compared'; modelVersionId: string; version: number; rows: number; champion: MetricValues; candidate: MetricValues }
+  | { status: 'none'; reason: string; modelVersionId: string | null };
+
 interface ReportCommon {
   split: { testFraction: number; seed: number; rows: number };
   /** Largest |ONNX − TensorFlow.js| on held-out rows: probabilities, or for regression values divided by the target's std. */
   parity: { rows: number; maxAbsDiff: number; tolerance: number };
+  /** The full metric set by threshold name, computed on the ONNX outputs; absent in reports written before it. */
+  metrics?: MetricValues;
+  /** Requested slice columns (pipeline body `slices`); absent when none were asked. */
+  slices?: SlicedColumn[];
+  /** Requested fairness check (pipeline body `fairness`); absent when none was asked. */
+  fairness?: FairnessReport;
+  importance?: FeatureImportance;
+  champion?: ChampionComparison;
 }
 
 export interface ClassificationReport extends ReportCommon {
@@ -67,6 +141,10 @@ export interface RegressionReport extends ReportCommon {
   rmse: number;
   mae: number;
   r2: number;
+  /** Mean absolute percentage error (fraction) over rows with a non-zero target; absent in older reports. */
+  mape?: number | null;
+  /** Held-out rows left out of MAPE because their target is 0. */
+  mapeSkippedZeroTargets?: number;
 }
 
 export type EvaluationReport = ClassificationReport | RegressionReport;
@@ -77,12 +155,22 @@ export interface HeadlineMetric {
   value: number;
 }
 
+/**
+ * Whether a candidate may be promoted. Rows written before thresholds lists have only `thresholds`,
+ * `champion` and `reasons`; newer ones add `verdicts` (every threshold with its numbers) and decide
+ * `blessed` exactly when every verdict passed.
+ */
 export interface Blessing {
   decision: 'blessed' | 'rejected';
+  /** The `minAccuracy` / `minR2` shorthands as requested (they also appear in `verdicts` when set). */
   thresholds: { minAccuracy: number; minR2?: number | null };
-  /** The production model's headline metric when there is one of the same task; null otherwise. */
-  champion: ({ modelVersionId: string } & HeadlineMetric) | null;
+  /** The production model's headline metric (on the candidate's held-out rows, in newer blessings); null without a comparable one. */
+  champion: ({ modelVersionId: string; version?: number } & HeadlineMetric) | null;
+  /** Failing threshold messages (and notes); older blessings' only explanation. */
   reasons: string[];
+  verdicts?: ThresholdVerdict[];
+  /** Why there was no champion comparison, when there was none. */
+  championNote?: string;
 }
 
 /** Metrics a threshold may name, as users write them (snake_case, as in TFMA and scikit-learn). */

@@ -1,4 +1,4 @@
-import type { Blessing, EvaluationReport, HeadlineMetric } from '../domain/model';
+import type { Blessing, EvaluationReport, HeadlineMetric, ThresholdVerdict } from '../domain/model';
 
 /** The number a blessing compares: accuracy for classifiers, R² for regressors. */
 export function headlineMetric(report: EvaluationReport): HeadlineMetric {
@@ -27,4 +27,22 @@ export function decideBlessing(
   }
   const failed = reasons.some((r) => !r.startsWith('note:'));
   return { decision: failed ? 'rejected' : 'blessed', thresholds: { minAccuracy: thresholds.minAccuracy, minR2: thresholds.minR2 ?? null }, champion: comparable, reasons };
+}
+
+/** A blessing from threshold verdicts: blessed exactly when every threshold passed; reasons are the failing messages. */
+export function blessingFromVerdicts(
+  verdicts: ThresholdVerdict[],
+  shorthands: { minAccuracy: number; minR2?: number | null },
+  champion: Blessing['champion'],
+  championNote: string | null,
+): Blessing {
+  const failing = verdicts.filter((v) => !v.passed).map((v) => v.message);
+  return {
+    decision: failing.length === 0 ? 'blessed' : 'rejected',
+    thresholds: { minAccuracy: shorthands.minAccuracy, minR2: shorthands.minR2 ?? null },
+    champion,
+    reasons: failing,
+    verdicts,
+    ...(championNote !== null && { championNote }),
+  };
 }

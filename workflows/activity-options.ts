@@ -75,3 +75,8 @@ export function webhookDeliveryActivityOptions(retry: WebhookRetry = {}): Activi
     },
   };
 }
+
+/** Infra-validation: a child process loads the model and answers a few hundred calls; heartbeats between them. */
+export function infraValidationActivityOptions(timeouts?: ActivityTimeouts): ActivityOptions {
+  return { startToCloseTimeout: '10 minutes', heartbeatTimeout: heartbeatTimeout(timeouts), retry };
+}

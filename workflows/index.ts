@@ -6,6 +6,7 @@ export { evaluateModel } from './evaluate';
 export { registerModel } from './register';
 export { deployModel } from './deploy';
 export { factoryPipeline } from './pipeline';
+export { infraValidateModel } from './infra-validate';
 export { collectArtifacts } from './collect-artifacts';
 export { deliverRegistryEvent } from './deliver-registry-event';
 export { promoteModel } from './promote';

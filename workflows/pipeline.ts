@@ -23,6 +23,10 @@ import { evaluateModel } from './evaluate';
 import { registerModel } from './register';
 import { deployModel } from './deploy';
 import { promoteModel } from './promote';
+import { infraValidateModel } from './infra-validate';
+
+/** Guards the infra-validate stage, so pipelines recorded before it replay. */
+const INFRA_VALIDATE_STAGE = 'infra-validate-stage';
 
 const { recordPipelineFailure } = proxyActivities<Activities>(databaseActivityOptions);
 
@@ -57,7 +61,21 @@ export async function factoryPipeline(input: PipelineInput): Promise<PipelineRes
     status.stage = 'evaluate';
     const evaluation = await executeChild(evaluateModel, {
       workflowId: `${id}/evaluate`,
-      args: [{ trainingRunId: trained.trainingRunId, modelUri: trained.modelUri, onnxUri: exported.onnxUri, timeouts: input.timeouts }],
+      args: [
+        {
+          trainingRunId: trained.trainingRunId,
+          modelUri: trained.modelUri,
+          onnxUri: exported.onnxUri,
+          timeouts: input.timeouts,
+          projectId: input.projectId,
+          modelName: input.modelName,
+          thresholds: input.promotion?.thresholds ?? [],
+          minAccuracy: input.minAccuracy,
+          minR2: input.minR2 ?? null,
+          ...(input.slices && { slices: input.slices }),
+          ...(input.fairness && { fairness: input.fairness }),
+        },
+      ],
     });
     status.evaluation = evaluation;
 
@@ -83,7 +101,14 @@ export async function factoryPipeline(input: PipelineInput): Promise<PipelineRes
       return { stage: 'rejected', trainingRunId: trained.trainingRunId, evaluation, modelVersion, deployment: null };
     }
 
-    // TODO(merge): the infra-validate stage (helper "eval": infraValidateModel) goes here, before promotion.
+    if (patched(INFRA_VALIDATE_STAGE)) {
+      // A blessed candidate must also load and answer in the serving runtime, in a process of its own, before it goes anywhere.
+      status.stage = 'infra-validate';
+      status.infraValidation = await executeChild(infraValidateModel, {
+        workflowId: `${id}/infra-validate`,
+        args: [{ trainingRunId: trained.trainingRunId, onnxUri: exported.onnxUri, timeouts: input.timeouts, ...(input.promotion?.latencyBudgetMs !== undefined && { latencyBudgetMs: input.promotion.latencyBudgetMs }) }],
+      });
+    }
     let promotion: PromoteResult | null = null;
     if (input.promotion && patched(PROMOTION_STAGE)) {
       status.stage = 'promote';

@@ -9,6 +9,7 @@ import type { RegisterInput, RegisterResult } from '../../workflows/contracts';
 import type { ActivityDeps } from '../deps';
 import { decideBlessing, headlineMetric } from '../../ml/blessing';
 import type { ModelOutputSchema } from '../../db/schema/models';
+import type { Blessing, EvaluationReport } from '../../domain/model';
 
 export function createRegistryActivities(deps: ActivityDeps) {
   return {
@@ -42,13 +43,8 @@ export function createRegistryActivities(deps: ActivityDeps) {
           };
         }
 
-        const [championRow] = await tx
-          .select({ id: modelVersions.id, evaluation: modelVersions.evaluation })
-          .from(modelAliases)
-          .innerJoin(modelVersions, eq(modelVersions.id, modelAliases.modelVersionId))
-          .where(and(eq(modelAliases.modelId, model.id), eq(modelAliases.alias, 'production')));
-        const champion = championRow ? { modelVersionId: championRow.id, ...headlineMetric(championRow.evaluation) } : null;
-        const blessing = decideBlessing(run.evaluation, { minAccuracy: input.minAccuracy, minR2: input.minR2 ?? null }, champion);
+        // The evaluate stage decides the blessing (it scored candidate and champion on the same rows); runs evaluated before it did are decided here as before.
+        const blessing = run.blessing ?? (await legacyBlessing(tx, model.id, run.evaluation, input));
 
         const [latest] = await tx.select({ version: max(modelVersions.version) }).from(modelVersions).where(eq(modelVersions.modelId, model.id));
         const version = (latest?.version ?? 0) + 1;
@@ -112,6 +108,19 @@ export function createRegistryActivities(deps: ActivityDeps) {
       });
     },
   };
+}
+
+type Tx = Parameters<Parameters<ActivityDeps['db']['transaction']>[0]>[0];
+
+/** Today's headline-metric blessing, against the production version's stored evaluation (not the same rows). */
+async function legacyBlessing(tx: Tx, modelId: string, evaluation: EvaluationReport, input: RegisterInput): Promise<Blessing> {
+  const [championRow] = await tx
+    .select({ id: modelVersions.id, evaluation: modelVersions.evaluation })
+    .from(modelAliases)
+    .innerJoin(modelVersions, eq(modelVersions.id, modelAliases.modelVersionId))
+    .where(and(eq(modelAliases.modelId, modelId), eq(modelAliases.alias, 'production')));
+  const champion = championRow ? { modelVersionId: championRow.id, ...headlineMetric(championRow.evaluation) } : null;
+  return decideBlessing(evaluation, { minAccuracy: input.minAccuracy, minR2: input.minR2 ?? null }, champion);
 }
 
 /** What the register workflow adds for lineage: the pipeline that ran it, when there is one. */

@@ -5,12 +5,14 @@ import { splitRows } from '../../ml/split';
 import { UserError } from '../../platform/user-error';
 import type { ActivityDeps } from '../deps';
 import { decodeDatasetArrow } from '../../data/columnar';
+import type { DatasetTable } from '../../data/dataset-schema';
 import { buildDesignMatrix, type DesignMatrix, type TargetEncoding } from '../../data/design-matrix';
 
 export type TrainingRunRow = typeof trainingRuns.$inferSelect;
 
 export interface TrainingData {
   run: TrainingRunRow;
+  table: DatasetTable;
   matrix: DesignMatrix;
   /** Row indices into `matrix`: the same seed always gives the same split, in training and in evaluation. */
   split: { train: Uint32Array; test: Uint32Array };
@@ -35,7 +37,7 @@ export async function loadTrainingData(deps: ActivityDeps, trainingRunId: string
       { rows: matrix.n },
     );
   }
-  return { run, matrix, split: splitRows(matrix.n, run.spec.testFraction, run.spec.seed) };
+  return { run, table, matrix, split: splitRows(matrix.n, run.spec.testFraction, run.spec.seed) };
 }
 
 /** How this run turns its target into `y`. */

@@ -12,12 +12,12 @@ import { factoryPipeline } from '../../workflows';
 import { factorySearchAttributes, type PipelineInput } from '../../workflows/contracts';
 import type { ApiDeps } from '../deps';
 import type { ApiEnv } from '../env';
+import { checkEvaluationRequest, evaluationRequestFields } from '../evaluation-options';
 import { checkResourceName, parseJsonBody, RESOURCE_NAME } from '../json-body';
 import { requireRole } from '../middleware/api-key-auth';
 import { answerOnce, idempotencyKeyOf, sha256Hex } from '../idempotency';
 import { temporalUiLink, workflowStatusPath } from '../workflow-links';
 import { findDataset, findDatasetVersion } from '../../db/queries/datasets';
-import { parseDuration } from '../duration';
 
 const name = z.string().regex(RESOURCE_NAME, "use lowercase letters, digits, '.', '_' or '-'");
 
@@ -45,8 +45,7 @@ const pipelineRequest = z
     registeredModel: name.optional(),
     minAccuracy: z.number().min(0).max(1).default(0),
     minR2: z.number().max(1).optional(),
-    // Minimal until the merge: helper "eval" owns this field (thresholds); the promotion branch needs the approval part.
-    promotion: z.object({ requireApproval: z.boolean().default(false), approvalTimeout: z.string().default('24h') }).strict().optional(),
+    ...evaluationRequestFields,
   })
   .strict();
 
@@ -64,6 +63,7 @@ export function pipelineRoutes(deps: ApiDeps) {
     const features = resolveTrainingColumns(version.schema, body.target, body.features ?? []);
     const task = await chooseVersionTask(deps, version, body.target, body.task);
     checkFamilyForTask(body.model.type, task);
+    const evaluation = checkEvaluationRequest(version.schema, task, body, version.stats.find((s) => s.name === body.target));
 
     const { accelerator, hiddenUnits, ...hyper } = body.model;
     const spec: ModelSpec = { ...hyper, hiddenUnits: body.model.type === 'mlp' ? (hiddenUnits ?? [16]) : [] };
@@ -82,9 +82,7 @@ export function pipelineRoutes(deps: ApiDeps) {
       ...(body.minR2 !== undefined && { minR2: body.minR2 }),
       timeouts: deps.activityTimeouts,
       requestedBy: keyId,
-      ...(body.promotion && {
-        promotion: { thresholds: [], requireApproval: body.promotion.requireApproval, approvalTimeoutMs: parseDuration(body.promotion.approvalTimeout, 'promotion.approvalTimeout') },
-      }),
+      ...evaluation,
     };
     const request = { key: idempotencyKey, route: 'POST /v1/pipelines', requestHash: sha256Hex(await c.req.text()) };
     // With a key, the id is derived from it, so no retry or race can start a second run of the same request.

@@ -9,7 +9,7 @@ import { promoteModel } from '../../workflows';
 import { factorySearchAttributes, promotionWorkflowId, type PromoteInput } from '../../workflows/contracts';
 import type { ApiDeps } from '../deps';
 import type { ApiEnv } from '../env';
-import { parseDuration } from '../duration';
+import { parseDuration } from '../../platform/duration';
 import { answerOnce, idempotencyKeyOf, sha256Hex } from '../idempotency';
 import { checkResourceName, parseJsonBody } from '../json-body';
 import { requireRole } from '../middleware/api-key-auth';

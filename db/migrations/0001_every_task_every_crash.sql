@@ -39,6 +39,7 @@ CREATE TABLE "webhooks" (
 ALTER TABLE "training_runs" ALTER COLUMN "classes" DROP NOT NULL;--> statement-breakpoint
 ALTER TABLE "training_runs" ADD COLUMN "task" text DEFAULT 'classification' NOT NULL;--> statement-breakpoint
 ALTER TABLE "training_runs" ADD COLUMN "task_reason" text;--> statement-breakpoint
+ALTER TABLE "training_runs" ADD COLUMN "blessing" jsonb;--> statement-breakpoint
 ALTER TABLE "training_runs" ADD COLUMN "failure_cause" jsonb;--> statement-breakpoint
 ALTER TABLE "model_versions" ADD COLUMN "lineage" jsonb;--> statement-breakpoint
 ALTER TABLE "model_versions" ADD COLUMN "failure" text;--> statement-breakpoint

@@ -1,6 +1,6 @@
 import { pgTable, text, timestamp, jsonb, index } from 'drizzle-orm/pg-core';
 import type { FailureCause } from '../../domain/failure';
-import type { EvaluationReport, ModelSpec, Task } from '../../domain/model';
+import type { Blessing, EvaluationReport, ModelSpec, Task } from '../../domain/model';
 import { projects } from './projects';
 import { datasetVersions } from './datasets';
 
@@ -40,6 +40,8 @@ export const trainingRuns = pgTable(
     modelUri: text('model_uri'),
     codeVersion: text('code_version').notNull(),
     evaluation: jsonb('evaluation').$type<EvaluationReport>(),
+    /** Decided by the evaluate stage from every threshold, with candidate and champion on the same rows; null for runs evaluated before. */
+    blessing: jsonb('blessing').$type<Blessing>(),
     /** `<stage>: <type> (<code>): <message>` of the root cause when the run's pipeline failed or was cancelled. */
     failure: text('failure'),
     failureCause: jsonb('failure_cause').$type<FailureCause>(),

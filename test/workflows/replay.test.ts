@@ -9,7 +9,7 @@ import { HISTORIES_DIR } from '../support/record-history';
 describe('recorded histories replay with the current workflow code', () => {
   const files = readdirSync(HISTORIES_DIR).filter((f) => f.endsWith('.json'));
 
-  it('include a factoryPipeline run and each of its stages, a multi-class and a regression pipeline, promotions and pipelines with a promotion stage', () => {
+  it('include a factoryPipeline run and each of its stages, a multi-class, a regression and a champion-rejected pipeline, promotions, pipelines with a promotion stage, registry events and infra-validation passed and failed', () => {
     expect(files).toEqual(
       expect.arrayContaining([
         'factory-pipeline.json',
@@ -27,6 +27,9 @@ describe('recorded histories replay with the current workflow code', () => {
         'promote-model-timed-out.json',
         'factory-pipeline-promotion.json',
         'factory-pipeline-approval.json',
+        'factory-pipeline-champion-rejected.json',
+        'infra-validate-model.json',
+        'infra-validate-model-failed.json',
       ]),
     );
   });

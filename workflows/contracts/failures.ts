@@ -11,6 +11,8 @@ export const FailureType = {
   OnnxParityFailed: 'OnnxParityFailed',
   /** Another promotion of the same alias was running when the pipeline's promotion stage began. */
   PromotionInProgress: 'PromotionInProgress',
+  /** The candidate crashed, hung, gave malformed or non-finite outputs, or was too slow in a serving-runtime process. */
+  InfraValidationFailed: 'InfraValidationFailed',
 } as const;
 
 export type FailureTypeName = (typeof FailureType)[keyof typeof FailureType];

@@ -62,15 +62,40 @@ export interface ExportResult {
   onnxSha256: string;
 }
 
+/** A fairness check on a binary classifier (pipeline body `fairness`). */
+export interface FairnessRequest {
+  /** A string column of the dataset; it need not be a feature. */
+  sensitive: string;
+  /** The favourable class; defaults to the second class (classes[1]). */
+  favorable?: string;
+  /** The privileged group: groups are also compared with it (AIF360 style). */
+  privileged?: string;
+}
+
+/** Fields past `onnxUri` are absent in histories from before evaluation decided the blessing; then the registry decides it. */
 export interface EvaluateInput {
   trainingRunId: string;
   modelUri: string;
   onnxUri: string;
   timeouts?: ActivityTimeouts;
+  projectId?: string;
+  /** The registered model whose `production` version is the champion. */
+  modelName?: string;
+  thresholds?: Threshold[];
+  minAccuracy?: number;
+  minR2?: number | null;
+  slices?: string[];
+  fairness?: FairnessRequest;
 }
 
 interface SummaryCommon {
   rows: number;
+  /** Whether every threshold passed; absent when the registry decides (older histories). */
+  blessed?: boolean;
+  /** The failing thresholds' messages. */
+  failedThresholds?: string[];
+  /** The champion this candidate was compared with on the same rows, e.g. "v3"; null when none (absent in older summaries). */
+  champion?: string | null;
   /** Largest ONNX vs TensorFlow.js difference on held-out rows (regression: in target standard deviations). */
   parityMaxAbsDiff: number;
 }
@@ -92,6 +117,25 @@ export interface RegressionSummary extends SummaryCommon {
 }
 
 export type EvaluationSummary = ClassificationSummary | RegressionSummary;
+
+export interface InfraValidateInput {
+  trainingRunId: string;
+  /** The candidate exactly as it would be served. */
+  onnxUri: string;
+  /** Budget for the p99 latency of one-row calls; absent means the default (50 ms). */
+  latencyBudgetMs?: number;
+  timeouts?: ActivityTimeouts;
+}
+
+export interface InfraValidationResult {
+  /** Held-out rows scored in one batch in the serving-runtime process. */
+  rows: number;
+  latencyCalls: number;
+  p50Ms: number;
+  p99Ms: number;
+  maxMs: number;
+  latencyBudgetMs: number;
+}
 
 export interface RegisterInput {
   projectId: string;
@@ -136,9 +180,12 @@ export interface PipelineInput extends TrainingRequest {
   promotion?: PromotionPolicy;
   /** The API key that started the pipeline: it may not approve its own model (four eyes). */
   requestedBy?: string;
+  /** String columns to slice the evaluation by. */
+  slices?: string[];
+  fairness?: FairnessRequest;
 }
 
-export type PipelineStage = 'train' | 'export' | 'evaluate' | 'register' | 'promote' | 'deploy' | 'done' | 'rejected' | 'failed';
+export type PipelineStage = 'train' | 'export' | 'evaluate' | 'register' | 'infra-validate' | 'promote' | 'deploy' | 'done' | 'rejected' | 'failed';
 
 export interface TrainingProgress {
   epoch: number;
@@ -160,6 +207,8 @@ export interface PipelineStatus {
   promotion?: { workflowId: string; runId: string; state: PromotionState; waitingSince: string | null; decision: PromotionDecision | null } | null;
   /** Why the pipeline stopped at `rejected`: the failing threshold, or the approval rejected or timed out. */
   rejection?: string | null;
+  /** The serving-runtime check of the blessed candidate (rows, latency), once it passed. */
+  infraValidation?: InfraValidationResult | null;
 }
 
 export interface PipelineResult {
@@ -179,6 +228,8 @@ export interface PromotionPolicy {
   requireApproval: boolean;
   /** No decision within this many milliseconds means reject. */
   approvalTimeoutMs: number;
+  /** Infra-validation's budget for the p99 latency of one-row calls; absent means the default (50 ms). */
+  latencyBudgetMs?: number;
 }
 
 

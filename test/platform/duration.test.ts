@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseDuration } from '../../api/duration';
+import { parseDuration } from '../../platform/duration';
 import { UserError } from '../../platform/user-error';
 
 describe('approval timeouts as durations', () => {
