@@ -110,6 +110,7 @@ describe('promoting a model version to an alias', () => {
     expect(v1?.approval).toMatchObject({ decision: 'approved', alias: 'production', workflowId, by: result.decision.by });
     expect((await audit('promotion.approved')).some((r) => r.subjectId === versionIds[1] && r.actor === result.decision.by)).toBe(true);
     await recordHistory(workflowId, 'promote-model-approved.json');
+    await recordHistory(workflowId, 'promote-model-approved-with-events.json');
 
     const finished = await decide(workflowId, { decision: 'approve', reason: 'again' });
     expect([finished.status, await code(finished)]).toEqual([409, 'not_waiting_for_approval']);

@@ -87,6 +87,7 @@ describe('pipeline promotion: no model reaches production unexamined', () => {
     expect(move?.reason).toContain('better on the holdout');
     expect(await served()).toBe(2);
     await recordHistory(workflowId, 'factory-pipeline-approval.json');
+    await recordHistory(workflowId, 'factory-pipeline-approval-infra-validated.json');
   });
 
   it('approval required → rejected: the pipeline stops rejected with the reason, production and serving unchanged', async () => {
@@ -109,11 +110,15 @@ describe('pipeline promotion: no model reaches production unexamined', () => {
   });
 
   it('a worse candidate is stopped before promotion with the failing threshold named', async () => {
-    // An impossible floor stands in for eval's champion thresholds until they merge.
-    const workflowId = await run({ epochs: 1, learningRate: 0.0001, seed: 9 }, { requireApproval: true }, { minAccuracy: 1 });
+    // Scored against the production version on the same held-out rows: a barely trained candidate falls short.
+    const thresholds = [
+      { metric: 'accuracy', maxDrop: 0.01 },
+      { metric: 'roc_auc', min: 0.5 },
+    ];
+    const workflowId = await run({ epochs: 1, learningRate: 0.0001, seed: 9 }, { requireApproval: true, thresholds });
     const final = await waitForWorkflow(t, workflowId);
     expect(final.result).toMatchObject({ stage: 'rejected', deployment: null });
-    expect((final.progress as PipelineProgress).rejection).toMatch(/^not blessed: accuracy .* is below the threshold 1/);
+    expect((final.progress as PipelineProgress).rejection).toMatch(/^not blessed: accuracy fell by [0-9.]+ against the champion v2 \([0-9.]+ → [0-9.]+, maxDrop 0\.0100\)/);
     expect(await productionHistory()).toHaveLength(2);
   });
 

@@ -27,6 +27,8 @@ describe('recorded histories replay with the current workflow code', () => {
         'promote-model-timed-out.json',
         'factory-pipeline-promotion.json',
         'factory-pipeline-approval.json',
+        'factory-pipeline-approval-infra-validated.json',
+        'promote-model-approved-with-events.json',
         'factory-pipeline-champion-rejected.json',
         'infra-validate-model.json',
         'infra-validate-model-failed.json',
