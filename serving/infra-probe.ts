@@ -3,6 +3,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { ChildMessage, ParentMessage } from './infra-protocol';
+import type { InfraValidationResult } from '../domain/infra-validation';
 
 export interface InfraProbeOptions {
   onnx: Uint8Array;
@@ -24,14 +25,7 @@ export interface InfraProbeOptions {
   progress?: () => void;
 }
 
-export interface InfraProbeResult {
-  rows: number;
-  latencyCalls: number;
-  p50Ms: number;
-  p99Ms: number;
-  maxMs: number;
-  latencyBudgetMs: number;
-}
+export type InfraProbeResult = InfraValidationResult;
 
 export type InfraProbeReason = 'load' | 'crash' | 'timeout' | 'output' | 'latency';
 

@@ -1,3 +1,4 @@
+import type { InfraValidationResult } from '../../domain/infra-validation';
 import type { ModelSpec, Task, TaskChoice, Threshold } from '../../domain/model';
 import type { Accelerator } from './task-queues';
 
@@ -127,15 +128,7 @@ export interface InfraValidateInput {
   timeouts?: ActivityTimeouts;
 }
 
-export interface InfraValidationResult {
-  /** Held-out rows scored in one batch in the serving-runtime process. */
-  rows: number;
-  latencyCalls: number;
-  p50Ms: number;
-  p99Ms: number;
-  maxMs: number;
-  latencyBudgetMs: number;
-}
+export type { InfraValidationResult } from '../../domain/infra-validation';
 
 export interface RegisterInput {
   projectId: string;
