@@ -62,8 +62,10 @@ export interface ModelCardJson {
   slices: CardSlice[] | null;
   fairness: CardFairness | null;
   importance: CardImportance[] | null;
-  champion: { modelVersionId: string | null; metrics: CardMetric[] } | null;
-  blessing: { decision: Blessing['decision']; reasons: string[] };
+  champion: { modelVersionId: string | null; version: number | null; rows: number | null; metrics: CardMetric[] } | null;
+  /** Why the candidate was not compared with a champion, when it was not. */
+  championNote: string | null;
+  blessing: { decision: Blessing['decision']; reasons: string[]; verdicts: string[] };
   artifact: { onnxSha256: string };
   lineage: ModelLineage | null;
   limitations: string[];
@@ -126,12 +128,17 @@ export function modelCardJson(input: ModelCardInput): ModelCardJson {
       testFraction: evaluation.split.testFraction,
       seed: evaluation.split.seed,
     },
-    metrics: readMetrics(report),
+    metrics: isRecord(report.metrics) ? readMetricBag(report.metrics) : readMetrics(report),
     slices,
     fairness,
     importance,
     champion,
-    blessing: { decision: input.blessing.decision, reasons: input.blessing.reasons },
+    championNote: readChampionNote(report.champion, input.blessing),
+    blessing: {
+      decision: input.blessing.decision,
+      reasons: input.blessing.reasons,
+      verdicts: (input.blessing.verdicts ?? []).map((v) => `${v.passed ? 'passed' : 'FAILED'}: ${v.message}`),
+    },
     artifact: { onnxSha256: version.onnxSha256 },
     lineage: input.lineage,
     limitations: limitations(input, { slices, fairness, importance }),
@@ -197,7 +204,7 @@ function readGroups(value: unknown): { value: string; rows: number | null; metri
 
 function readSlices(value: unknown): CardSlice[] | null {
   if (!Array.isArray(value)) return null;
-  const slices = value.filter(isRecord).flatMap((s) => (typeof s.column === 'string' ? [{ column: s.column, values: readGroups(s.values ?? s.groups) }] : []));
+  const slices = value.filter(isRecord).flatMap((s) => (typeof s.column === 'string' ? [{ column: s.column, values: readGroups(s.slices ?? s.values ?? s.groups) }] : []));
   return slices.length ? slices : null;
 }
 
@@ -205,10 +212,14 @@ function readFairness(value: unknown): CardFairness | null {
   if (!isRecord(value)) return null;
   const sensitive = typeof value.sensitive === 'string' ? value.sensitive : typeof value.column === 'string' ? value.column : null;
   if (!sensitive) return null;
-  return { sensitive, groups: readGroups(value.groups), metrics: readMetricBag(value.metrics) };
+  // Either a `metrics` bag, or the report's own top-level figures (demographic parity difference, …).
+  const figures = value.metrics ?? Object.fromEntries(Object.entries(value).filter(([k, v]) => typeof v === 'number' || (v === null && /(Difference|Ratio)$/.test(k))));
+  return { sensitive, groups: readGroups(value.groups), metrics: readMetricBag(figures) };
 }
 
-function readImportance(value: unknown): CardImportance[] | null {
+function readImportance(report: unknown): CardImportance[] | null {
+  // `{metric, features: [...]}`, or the feature list itself.
+  const value = isRecord(report) ? report.features : report;
   if (!Array.isArray(value)) return null;
   const rows = value
     .filter(isRecord)
@@ -219,10 +230,21 @@ function readImportance(value: unknown): CardImportance[] | null {
 
 function readChampion(value: unknown, blessing: Blessing): ModelCardJson['champion'] {
   if (isRecord(value)) {
-    return { modelVersionId: typeof value.modelVersionId === 'string' ? value.modelVersionId : null, metrics: readMetricBag(value.metrics ?? value) };
+    if (value.status === 'none') return null;
+    return {
+      modelVersionId: typeof value.modelVersionId === 'string' ? value.modelVersionId : null,
+      version: numberOrNull(value.version),
+      rows: numberOrNull(value.rows),
+      metrics: readMetricBag(value.champion ?? value.metrics ?? value),
+    };
   }
   const legacy = (blessing as Partial<Blessing>).champion;
-  return legacy ? { modelVersionId: legacy.modelVersionId, metrics: [{ name: legacy.metric, value: legacy.value }] } : null;
+  return legacy ? { modelVersionId: legacy.modelVersionId, version: legacy.version ?? null, rows: null, metrics: [{ name: legacy.metric, value: legacy.value }] } : null;
+}
+
+function readChampionNote(value: unknown, blessing: Blessing): string | null {
+  if (isRecord(value) && value.status === 'none' && typeof value.reason === 'string') return value.reason;
+  return blessing.championNote ?? null;
 }
 
 function fmt(value: number | null): string {
@@ -259,9 +281,10 @@ export function renderMarkdown(card: ModelCardJson): string {
 
   out.push('## Metrics', '', '| metric | value |', '| --- | --- |', ...card.metrics.map((m) => `| ${m.name} | ${fmt(m.value)} |`), '');
   if (card.champion) {
-    out.push(`Champion${card.champion.modelVersionId ? ` \`${card.champion.modelVersionId}\`` : ''} on the same rows:`, '');
-    out.push(...metricTable([{ label: 'champion', metrics: card.champion.metrics }], 'model'), '');
-  }
+    const name = card.champion.version !== null ? `v${card.champion.version}` : (card.champion.modelVersionId ?? 'the production version');
+    out.push(`Champion ${name} on the same ${card.champion.rows ?? ''} held-out rows:`.replace('  ', ' '), '');
+    out.push(...metricTable([{ label: name, metrics: card.champion.metrics }], 'model'), '');
+  } else if (card.championNote) out.push(`No champion comparison: ${card.championNote}.`, '');
 
   out.push('## Slices', '');
   if (card.slices) {
@@ -282,7 +305,9 @@ export function renderMarkdown(card: ModelCardJson): string {
     out.push('| feature | mean | std |', '| --- | --- | --- |', ...card.importance.map((i) => `| ${i.feature} | ${fmt(i.mean)} | ${fmt(i.std)} |`), '');
   } else out.push('Not computed.', '');
 
-  out.push('## Blessing', '', `Decision: **${card.blessing.decision}**`, '', ...card.blessing.reasons.map((r) => `- ${r}`), '');
+  out.push('## Blessing', '', `Decision: **${card.blessing.decision}**`, '');
+  // Newer blessings list every threshold's verdict; older ones only their reasons.
+  out.push(...(card.blessing.verdicts.length ? card.blessing.verdicts : card.blessing.reasons).map((r) => `- ${r}`), '');
 
   out.push('## Lineage', '');
   if (card.lineage) {

@@ -95,7 +95,7 @@ describe('model card', () => {
       { name: 'disparateImpactRatio', value: 0.9 },
     ]);
     expect(json.importance?.map((i) => i.feature)).toEqual(['tenure', 'charges']);
-    expect(json.champion).toEqual({ modelVersionId: 'mv_0', metrics: [{ name: 'accuracy', value: 0.9 }] });
+    expect(json.champion).toEqual({ modelVersionId: 'mv_0', version: null, rows: null, metrics: [{ name: 'accuracy', value: 0.9 }] });
     expect(json.metrics.map((m) => m.name)).not.toContain('slices');
 
     const lines = markdown.split('\n');
@@ -105,6 +105,43 @@ describe('model card', () => {
     expect(lines).toContain('| demographicParityDifference | 0.0500 |');
     expect(lines).toContain('| tenure | 0.1200 | 0.0300 |');
     expect(json.limitations.some((l) => l.startsWith('No fairness'))).toBe(false);
+  });
+
+  it('reads the report as the evaluate stage stores it: metric set, slices, fairness figures, importance, champion and verdicts', () => {
+    const base = input({
+      metrics: { accuracy: 0.91, pr_auc: 0.88, ece: 0.03 },
+      slices: [{ column: 'region', distinctValues: 2, cap: 50, slices: [{ value: 'north', rows: 20, metrics: { accuracy: 0.9 } }] }],
+      fairness: {
+        sensitive: 'sex',
+        favorable: 'no',
+        privileged: 'm',
+        groups: [{ value: 'f', rows: 19, selectionRate: 0.4, truePositiveRate: 0.9 }],
+        demographicParityDifference: 0.05,
+        equalOpportunityDifference: 0.02,
+        disparateImpactRatio: 0.9,
+        versusPrivileged: null,
+      },
+      importance: { metric: 'accuracy', baseline: 0.91, repeats: 5, seed: 42, rows: 40, features: [{ feature: 'tenure', mean: 0.12, std: 0.03 }] },
+      champion: { status: 'compared', modelVersionId: 'mv_0', version: 3, rows: 40, champion: { accuracy: 0.89 }, candidate: { accuracy: 0.91 } },
+    });
+    const verdicts = [{ threshold: { metric: 'accuracy' as const, maxDrop: 0.01 }, candidate: 0.91, champion: 0.89, passed: true, message: 'accuracy rose by 0.0200 against the champion v3' }];
+    const { json, markdown } = buildModelCard({ ...base, blessing: { ...base.blessing, verdicts } });
+    expect(json.metrics).toEqual([
+      { name: 'accuracy', value: 0.91 },
+      { name: 'pr_auc', value: 0.88 },
+      { name: 'ece', value: 0.03 },
+    ]);
+    expect(json.slices?.[0]?.values).toEqual([{ value: 'north', rows: 20, metrics: [{ name: 'accuracy', value: 0.9 }] }]);
+    expect(json.fairness?.metrics.map((m) => m.name)).toEqual(['demographicParityDifference', 'equalOpportunityDifference', 'disparateImpactRatio']);
+    expect(json.importance).toEqual([{ feature: 'tenure', mean: 0.12, std: 0.03 }]);
+    expect(json.champion).toEqual({ modelVersionId: 'mv_0', version: 3, rows: 40, metrics: [{ name: 'accuracy', value: 0.89 }] });
+    const lines = markdown.split('\n');
+    expect(lines).toContain('Champion v3 on the same 40 held-out rows:');
+    expect(lines).toContain('- passed: accuracy rose by 0.0200 against the champion v3');
+
+    const alone = buildModelCard(input({ champion: { status: 'none', reason: 'no version of churn holds production yet', modelVersionId: null } }));
+    expect(alone.json.champion).toBeNull();
+    expect(alone.markdown.split('\n')).toContain('No champion comparison: no version of churn holds production yet.');
   });
 
   it('a rejected version says why among its limitations; odd shapes are ignored, not thrown', () => {
