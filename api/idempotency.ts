@@ -4,6 +4,7 @@ import type { Db } from '../db/client';
 import { claimIdempotencyKey, findIdempotencyRecord, recordIdempotentResponse, releaseIdempotencyKey, type IdempotencyRecord } from '../db/queries/idempotency';
 import { UserError } from '../platform/user-error';
 import type { ApiEnv } from './env';
+import { workflowStatusPath } from './workflow-links';
 
 /** Printable ASCII without spaces, as in the IETF Idempotency-Key draft; a UUID fits easily. */
 const KEY_PATTERN = /^[\x21-\x7e]{1,255}$/;
@@ -93,6 +94,6 @@ async function waitForAnswer(db: Db, ref: { projectId: string; key: string }, fi
 }
 
 function respond(c: Context<ApiEnv>, answer: StartAnswer): Response {
-  if (answer.status === 202) c.header('Location', `/v1/workflows/${encodeURIComponent(answer.body.workflowId)}`);
+  if (answer.status === 202) c.header('Location', workflowStatusPath(answer.body.workflowId));
   return c.json(answer.body, answer.status);
 }

@@ -1,4 +1,4 @@
-import { WorkflowNotFoundError, WorkflowUpdateFailedError, type WorkflowExecutionDescription } from '@temporalio/client';
+import { WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { Hono } from 'hono';
 import { z } from 'zod';
@@ -8,7 +8,7 @@ import type { ApiDeps } from '../deps';
 import type { ApiEnv } from '../env';
 import { parseJsonBody } from '../json-body';
 import { requirePermission } from '../middleware/api-key-auth';
-import { ownerProject, workflowNotFound } from './workflows';
+import { describeOwnedWorkflow } from './workflows';
 
 const approvalRequest = z.object({ decision: z.enum(['approve', 'reject']), reason: z.string().trim().min(1).max(1000) }).strict();
 
@@ -35,7 +35,7 @@ export function approvalRoutes(deps: ApiDeps) {
 
 /** The promoteModel run a decision goes to: the workflow itself, or the promotion stage of a pipeline (that exact run). */
 async function waitingPromotionOf(deps: ApiDeps, projectId: string, workflowId: string): Promise<{ promotionId: string; runId?: string }> {
-  const description = await describeOwned(deps, projectId, workflowId);
+  const description = await describeOwnedWorkflow(deps, projectId, workflowId);
   if (description.status.name !== 'RUNNING') throw notWaiting(`Workflow ${workflowId} has finished (${description.status.name}); there is nothing to decide.`);
   if (description.type === 'promoteModel') return { promotionId: workflowId, runId: description.runId };
   if (description.type === 'factoryPipeline') {
@@ -45,18 +45,6 @@ async function waitingPromotionOf(deps: ApiDeps, projectId: string, workflowId: 
     return { promotionId: promotion.workflowId, runId: promotion.runId };
   }
   throw notWaiting(`Workflow ${workflowId} is a ${description.type}, which takes no approval; send decisions to a promotion or a pipeline.`);
-}
-
-async function describeOwned(deps: ApiDeps, projectId: string, workflowId: string): Promise<WorkflowExecutionDescription> {
-  let description: WorkflowExecutionDescription;
-  try {
-    description = await deps.temporal.workflow.getHandle(workflowId).describe();
-  } catch (err) {
-    if (err instanceof WorkflowNotFoundError) throw workflowNotFound(workflowId);
-    throw err;
-  }
-  if (ownerProject(description) !== projectId) throw workflowNotFound(workflowId);
-  return description;
 }
 
 /** The validator's refusal as the 4xx it stands for; a promotion that finished meanwhile is a 409 too. */

@@ -9,6 +9,7 @@ import type { ApiDeps } from '../deps';
 import type { ApiEnv } from '../env';
 import { rootCauseMessage, userErrorFromFailure } from '../temporal-errors';
 import { encodePageToken, invalidPageToken, workflowListRequest } from '../workflow-filters';
+import { temporalUiLink } from '../workflow-links';
 
 export function workflowRoutes(deps: ApiDeps) {
   const app = new Hono<ApiEnv>();
@@ -32,14 +33,7 @@ export function workflowRoutes(deps: ApiDeps) {
   app.get('/:id{.+}', async (c) => {
     const workflowId = c.req.param('id');
     const handle = deps.temporal.workflow.getHandle(workflowId);
-    let description: WorkflowExecutionDescription;
-    try {
-      description = await handle.describe();
-    } catch (err) {
-      if (err instanceof WorkflowNotFoundError) throw workflowNotFound(workflowId);
-      throw err;
-    }
-    if (ownerProject(description) !== c.get('auth').projectId) throw workflowNotFound(workflowId);
+    const description = await describeOwnedWorkflow(deps, c.get('auth').projectId, workflowId);
 
     const status = description.status.name;
     let progress: PipelineStatus | PromotionStatus | undefined;
@@ -70,11 +64,24 @@ export function workflowRoutes(deps: ApiDeps) {
       ...(progress && { progress }),
       ...(result !== undefined && { result }),
       ...(error && { error }),
-      ...(deps.temporalUiUrl && { temporalUi: `${deps.temporalUiUrl}/namespaces/${deps.temporalNamespace}/workflows/${encodeURIComponent(workflowId)}` }),
+      ...temporalUiLink(deps, workflowId),
     });
   });
 
   return app;
+}
+
+/** A workflow of this project, described; any other (or none) is the same 404, so ids of other projects leak nothing. */
+export async function describeOwnedWorkflow(deps: Pick<ApiDeps, 'temporal'>, projectId: string, workflowId: string): Promise<WorkflowExecutionDescription> {
+  let description: WorkflowExecutionDescription;
+  try {
+    description = await deps.temporal.workflow.getHandle(workflowId).describe();
+  } catch (err) {
+    if (err instanceof WorkflowNotFoundError) throw workflowNotFound(workflowId);
+    throw err;
+  }
+  if (ownerProject(description) !== projectId) throw workflowNotFound(workflowId);
+  return description;
 }
 
 /** The project a workflow belongs to: its search attribute, or the memo of runs started before search attributes. */
