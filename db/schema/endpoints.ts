@@ -2,6 +2,7 @@ import { pgTable, text, timestamp, integer, jsonb, real, unique, index } from 'd
 import { projects } from './projects';
 import { modelVersions } from './models';
 import type { FailureCause } from '../../domain/failure';
+import type { EndpointRolloutSummary, TrafficRoute } from '../../domain/rollout';
 
 export const ENDPOINT_STATUSES = ['live', 'updating', 'failed'] as const;
 
@@ -21,6 +22,8 @@ export const endpoints = pgTable(
     // The last deploy that failed: status 'failed' while the stable version keeps serving.
     failure: text('failure'),
     failureCause: jsonb('failure_cause').$type<FailureCause>(),
+    // The running or last rollout, written by the endpoint's controller workflow with each traffic change.
+    rollout: jsonb('rollout').$type<EndpointRolloutSummary>(),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
     updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
   },
@@ -60,7 +63,21 @@ export const predictions = pgTable(
     outputs: jsonb('outputs').$type<Record<string, unknown>>(),
     latencyMs: real('latency_ms').notNull(),
     error: text('error'),
+    // Which traffic route answered (shadow rows were never returned to the caller).
+    route: text('route').$type<TrafficRoute>().notNull().default('stable'),
+    // The HTTP request the prediction belongs to: pairs a shadow copy with the answer it shadowed.
+    requestId: text('request_id'),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
   },
-  (t) => [index('predictions_endpoint_time_idx').on(t.endpointId, t.createdAt)],
+  (t) => [index('predictions_endpoint_time_idx').on(t.endpointId, t.createdAt), index('predictions_version_time_idx').on(t.modelVersionId, t.createdAt)],
 );
+
+/** Ground truth for a prediction, attached later (last write wins); joins the prediction log by id. */
+export const feedbackLabels = pgTable('feedback_labels', {
+  predictionId: text('prediction_id')
+    .primaryKey()
+    .references(() => predictions.id),
+  label: jsonb('label').$type<string | number>().notNull(),
+  createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+  updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+});
