@@ -16,6 +16,7 @@ import { modelRoutes } from './routes/models';
 import { webhookRoutes } from './routes/webhooks';
 import { promotionRoutes } from './routes/promotions';
 import { approvalRoutes } from './routes/approvals';
+import { feedbackRoutes } from './routes/feedback';
 
 /** JSON bodies (pipeline specs, prediction batches) stay small; CSV uploads have their own streaming limit. */
 export const MAX_JSON_BODY_BYTES = 2 * 1024 * 1024;
@@ -43,6 +44,7 @@ export function createApp(deps: ApiDeps): Hono<ApiEnv> {
   app.use('/v1/webhooks/*', jsonLimit);
   app.use('/v1/models/*', jsonLimit);
   app.use('/v1/workflows/*', jsonLimit);
+  app.use('/v1/feedback', jsonLimit);
 
   app.route('/v1/datasets', datasetRoutes(deps));
   app.route('/v1/pipelines', pipelineRoutes(deps));
@@ -54,5 +56,6 @@ export function createApp(deps: ApiDeps): Hono<ApiEnv> {
   app.route('/v1/maintenance', maintenanceRoutes(deps));
   app.route('/v1/models', modelRoutes(deps));
   app.route('/v1/webhooks', webhookRoutes(deps));
+  app.route('/v1/feedback', feedbackRoutes(deps));
   return app;
 }
