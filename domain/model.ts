@@ -1,3 +1,5 @@
+import type { DriftBaseline } from './drift-baseline';
+
 /** What a model learns to predict: a class among the target's values, or a number in the target's units. */
 export type Task = 'classification' | 'regression';
 
@@ -118,6 +120,8 @@ interface ReportCommon {
   fairness?: FairnessReport;
   importance?: FeatureImportance;
   champion?: ChampionComparison;
+  /** What production traffic is compared against for drift; absent in reports written before monitoring. */
+  baseline?: DriftBaseline;
 }
 
 export interface ClassificationReport extends ReportCommon {

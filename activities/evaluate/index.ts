@@ -4,6 +4,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { trainingRuns } from '../../db/schema';
 import type { Blessing, EvaluationReport } from '../../domain/model';
 import { blessingFromVerdicts, headlineMetric } from '../../ml/blessing';
+import { driftBaseline } from '../../ml/drift-baseline';
 import { fairnessReport } from '../../ml/fairness';
 import { evaluateBinary, evaluateClassification, evaluateRegression, meanAbsolutePercentageError, predictedClass, taskMetricValues, type ScoredTask } from '../../ml/metrics';
 import { sliceColumn } from '../../ml/slices';
@@ -113,6 +114,7 @@ export function createEvaluateActivities(deps: ActivityDeps) {
           predictedFavorable: Array.from({ length: n }, (_, i) => predictedClass(onnxOutputs, i, 2) === favorableIndex),
         });
       }
+      report.baseline = await driftBaseline({ features: run.features, trainX: selectRows(matrix.x, width, split.train), task: scoredTask, outputs: onnxOutputs });
       beat({ stage: 'importance' }, true);
       report.importance = await importanceOnHoldout(session, x, n, run.features, outputName, scoredTask, labels, run.spec.seed, () => beat({ stage: 'importance' }));
 

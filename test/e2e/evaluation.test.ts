@@ -98,6 +98,13 @@ describe('evaluation on the served model, thresholds and the champion', () => {
     expect(run?.blessing?.verdicts?.[1]?.message).toMatch(/no champion/);
     const [version] = await t.database.db.select().from(modelVersions).where(eq(modelVersions.trainingRunId, result.trainingRunId));
     expect(version?.blessing).toEqual(run?.blessing);
+    // The drift baseline travels with the version: decile bins of each training feature, predictions on the held-out rows.
+    const baseline = (version?.evaluation as ClassificationReport | undefined)?.baseline;
+    expect(baseline?.features.map((f) => f.feature)).toEqual(['tenure', 'spend', 'noise']);
+    expect(baseline?.features[0]?.counts.reduce((a, b) => a + b, 0)).toBe(baseline?.features[0]?.rows);
+    expect(baseline?.features[1]?.edges).toHaveLength(9);
+    expect(baseline?.prediction).toMatchObject({ task: 'classification', classes: ['no', 'yes'] });
+    expect(baseline?.prediction.task === 'classification' && baseline.prediction.labelCounts.reduce((a, b) => a + b, 0)).toBe(firstRows);
     first = { trainingRunId: result.trainingRunId, onnxUri: version?.onnxUri ?? '' };
   });
 
