@@ -4,6 +4,17 @@ export const PROBABILITY_BINS = 10;
 /** Quantile bins of a regressor's outputs: the stable window's deciles cut the value axis into (up to) ten bins. */
 export const VALUE_QUANTILE_BINS = 10;
 
+/** The quantile points (0.1 … 0.9) whose values are a regressor's bin edges. */
+export const VALUE_QUANTILES: readonly number[] = Array.from({ length: VALUE_QUANTILE_BINS - 1 }, (_, i) => (i + 1) / VALUE_QUANTILE_BINS);
+
+/**
+ * Bin edges from ascending quantile values, repeats dropped: a step-valued regressor repeats deciles, and a
+ * repeated edge would only make an always-empty bin.
+ */
+export function distinctEdges(quantiles: readonly number[]): number[] {
+  return quantiles.filter((e, i) => i === 0 || e !== quantiles[i - 1]);
+}
+
 /**
  * A version's answered predictions over a window, binned so two versions compare bin for bin.
  * - classification: how often each label was predicted, and the probability of the positive class (two classes)

@@ -1,4 +1,4 @@
-import { PROBABILITY_BINS, VALUE_QUANTILE_BINS, type OutputHistogram, type PredictionWindow } from '../domain/prediction-window';
+import { distinctEdges, PROBABILITY_BINS, VALUE_QUANTILES, type OutputHistogram, type PredictionWindow } from '../domain/prediction-window';
 import type { GateName, GateReading, RolloutGates } from '../domain/rollout';
 
 /** The order gates are checked in: the first breached one is the one a rollback names. */
@@ -85,17 +85,6 @@ export function percentileCont(sorted: readonly number[], p: number): number | n
   const first = sorted[lo] as number;
   const second = sorted[Math.ceil(position)] as number;
   return first + (second - first) * (position - lo);
-}
-
-/** The quantile points (0.1 … 0.9) that cut a regressor's outputs into VALUE_QUANTILE_BINS bins. */
-export const VALUE_QUANTILES: readonly number[] = Array.from({ length: VALUE_QUANTILE_BINS - 1 }, (_, i) => (i + 1) / VALUE_QUANTILE_BINS);
-
-/**
- * Bin edges from the stable window's deciles, duplicates dropped: a step-valued regressor repeats deciles, and
- * a repeated edge would only make an always-empty bin.
- */
-export function distinctEdges(deciles: readonly number[]): number[] {
-  return deciles.filter((e, i) => i === 0 || e !== deciles[i - 1]);
 }
 
 /** Deciles of a regressor's outputs as bin edges (for an in-memory sample; the prediction log computes them in SQL). */
