@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { and, eq, max } from 'drizzle-orm';
 import { onnx } from 'onnx-proto';
+import type { ArtifactStore } from '../../artifacts/store';
 import type { Db } from '../../db/client';
 import { datasets, datasetVersions, endpoints, models, modelVersions, trainingRuns } from '../../db/schema';
 import type { ModelOutputSchema } from '../../db/schema/models';
@@ -25,12 +26,15 @@ export interface CandidateSpec {
   outputSchema?: ModelOutputSchema;
 }
 
+/** Where a candidate is registered: a TestFactory, or just a database and an artifact store. */
+export type CandidateHome = Pick<TestFactory, 'projectId'> & { database: { db: Db }; factory: { artifacts: ArtifactStore } };
+
 /**
  * Registers ONNX bytes as the next version of `model`, as the register stage would: the bytes in the artifact
  * store, a model row (created on first use) and a version row with schemas, evaluation, blessing and card.
  * The dataset version and training run it points to are stand-ins (a version row needs both).
  */
-export async function registerCandidate(t: TestFactory, onnxBytes: Uint8Array, spec: CandidateSpec): Promise<RegisteredCandidate> {
+export async function registerCandidate(t: CandidateHome, onnxBytes: Uint8Array, spec: CandidateSpec): Promise<RegisteredCandidate> {
   const stored = await t.factory.artifacts.put(onnxBytes);
   return insertModelVersion(t.database.db, { projectId: t.projectId, onnxUri: stored.uri, onnxSha256: stored.sha256, ...spec });
 }
