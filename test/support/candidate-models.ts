@@ -138,11 +138,11 @@ export const failingClassifier = (): Uint8Array => nanOnnx(CANDIDATE_FEATURES.le
  * goodClassifier's answers, slowly: a side branch widens each record to `rowsPerRecord` × 512 values and runs
  * them through `layers` chained 512×512 MatMuls (one shared weight, so the file stays small), then adds its mean
  * times zero to the probabilities. The answers are the good classifier's; a one-row call costs
- * rowsPerRecord·layers·512² multiply-adds (≈ 1.07 G with the defaults: 60-80 ms where this was written).
+ * rowsPerRecord·layers·512² multiply-adds (≈ 6.4 G with the defaults: 70-110 ms on two idle cores where this was written, slower under load, which only helps).
  */
 export function slowClassifier(opts: { rowsPerRecord?: number; layers?: number } = {}): Uint8Array {
   const rowsPerRecord = opts.rowsPerRecord ?? 512;
-  const layers = opts.layers ?? 8;
+  const layers = opts.layers ?? 48;
   const width = CANDIDATE_FEATURES.length;
   const model = onnx.ModelProto.decode(exportOnnx(goodClassifier()));
   const graph = model.graph;
