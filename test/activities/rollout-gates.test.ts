@@ -16,6 +16,8 @@ import { newId } from '../../platform/ids';
 import { UserError } from '../../platform/user-error';
 import { CANDIDATE_FEATURES, failingClassifier, insertEndpoint, insertModelVersion, registerCandidate, shiftedClassifier, slowClassifier, type CandidateHome } from '../support/candidate-models';
 import { goodOnnx } from '../support/onnx-graphs';
+import { exportOnnx } from '../../ml/onnx-export';
+import type { TrainedRegressor } from '../../ml/trained-model';
 
 const T0 = new Date('2026-02-01T12:00:00Z');
 const at = (seconds: number) => new Date(T0.getTime() + seconds * 1000);
@@ -203,6 +205,33 @@ describe('rollout gate activities', () => {
 
       const nothing = await simulate({ ...input(stable), endpointId: emptyEndpointId });
       expect(nothing).toMatchObject({ requests: 0, agreement: null, passed: false, failures: [expect.objectContaining({ check: 'requests' })] });
+    });
+
+    it('compares regressors within 5 % and on stable deciles', async () => {
+      const regressor = (targetMean: number): TrainedRegressor => ({
+        format: 'ai-factory.dense.v2',
+        family: 'linear',
+        features: CANDIDATE_FEATURES,
+        standardisation: { mean: [0, 0], std: [1, 1] },
+        layers: [{ inputSize: 2, units: 1, kernel: [1, 2], bias: [0], activation: 'linear' }],
+        task: 'regression',
+        target: { mean: targetMean, std: 3 },
+      });
+      const spec = { model: 'price-twin', features: CANDIDATE_FEATURES, outputSchema: { name: 'value' as const, task: 'regression' as const, target: 'price' } };
+      const regStable = (await registerCandidate(home, exportOnnx(regressor(10)), spec)).modelVersionId;
+      const close = (await registerCandidate(home, exportOnnx(regressor(10.1)), spec)).modelVersionId;
+      const far = (await registerCandidate(home, exportOnnx(regressor(25)), spec)).modelVersionId;
+      const regEndpoint = await insertEndpoint(database.db, { projectId: home.projectId, name: 'price-twin', stableVersionId: regStable });
+      await log(Array.from({ length: 100 }, (_, i) => ({ endpointId: regEndpoint, versionId: regStable, route: 'stable' as const, second: i, latencyMs: 1, inputs: record(i) })));
+      const base = { projectId: home.projectId, endpointId: regEndpoint, stableVersionId: regStable, requests: 100 };
+
+      // Values 3·(f0 + 2·f1) + 10 spread over about [-8, 28]: a shift of 0.1 is within 5 % of stable's spread everywhere.
+      const near = await simulate({ ...base, candidateVersionId: close });
+      expect(near).toMatchObject({ requests: 100, agreement: 1, passed: true });
+      expect(near.outputShiftPsi).toBeLessThan(0.2);
+      const moved = await simulate({ ...base, candidateVersionId: far });
+      expect(moved.passed).toBe(false);
+      expect(moved.failures.map((f) => f.check)).toEqual(['agreement', 'outputShiftPsi']);
     });
   });
 });
