@@ -10,6 +10,7 @@ import { createFailureActivities } from './failures';
 import { createMaintenanceActivities } from './maintenance';
 import { createWebhookActivities } from './webhooks';
 import { createPromotionActivities } from './promotion';
+import { createRolloutGateActivities } from './rollout-gates';
 
 export type { ActivityDeps } from './deps';
 
@@ -27,6 +28,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createMaintenanceActivities(deps),
     ...createWebhookActivities(deps),
     ...createPromotionActivities(deps),
+    ...createRolloutGateActivities(deps),
   };
 }
 
