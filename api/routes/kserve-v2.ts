@@ -67,7 +67,7 @@ export function kserveV2Routes(deps: ApiDeps, opts: { bodyLimit: MiddlewareHandl
     const serving = servingVersions(described);
     const pinned = c.req.param('version');
     const chosen = pinned === undefined ? serving[0] : findVersion(described, pinned);
-    if (!chosen) throw notReady(name);
+    if (!chosen) throw pinned === undefined ? notReady(name) : versionNotServed(described, pinned);
     const features = pinned === undefined ? featureUnion(serving) : chosen.inputSchema.features;
     return c.json({
       name,
@@ -159,14 +159,7 @@ function findVersion(described: EndpointDescription, version: string): EndpointD
 /** Infer on one version works while that version takes all the traffic; during a split the router chooses. */
 function pinVersion(described: EndpointDescription, version: string): void {
   const serving = servingVersions(described);
-  if (!findVersion(described, version)) {
-    throw new UserError(
-      'model_version_not_found',
-      `Model "${described.endpoint}" does not serve version "${version.slice(0, 40)}"; it serves ${serving.map((v) => v.version).join(', ') || 'none yet'}.`,
-      404,
-      { field: 'version' },
-    );
-  }
+  if (!findVersion(described, version)) throw versionNotServed(described, version);
   if (serving.length > 1) {
     throw new UserError(
       'version_pinning_unavailable',
@@ -179,6 +172,13 @@ function pinVersion(described: EndpointDescription, version: string): void {
 /** Features every serving version needs, stable's order first (a canary may add some). */
 function featureUnion(versions: EndpointDescription['versions']): string[] {
   return [...new Set(versions.flatMap((v) => v.inputSchema.features))];
+}
+
+function versionNotServed(described: EndpointDescription, version: string): UserError {
+  const serving = servingVersions(described).map((v) => v.version);
+  return new UserError('model_version_not_found', `Model "${described.endpoint}" does not serve version "${version.slice(0, 40)}"; it serves ${serving.join(', ') || 'none yet'}.`, 404, {
+    field: 'version',
+  });
 }
 
 function notReady(name: string): UserError {
