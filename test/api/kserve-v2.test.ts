@@ -87,6 +87,15 @@ describe('KServe V2 Open Inference Protocol (REST)', () => {
       expect(await res.json()).toEqual({ ready: true });
     });
 
+    it('GET /v2/health/ready answers 503 {ready: false} with the reason once the server is shutting down', async () => {
+      const second = await t.startWorkers({ api: true });
+      await second.stop();
+      const res = await second.app.request('/v2/health/ready');
+      expect(res.status).toBe(503);
+      expect(await res.json()).toEqual({ ready: false, error: 'the server is shutting down' });
+      expect((await second.app.request('/v2/health/live')).status).toBe(200);
+    });
+
     it('GET /v2 describes the server: name, version, extensions', async () => {
       const res = await t.request('GET', '/v2', { key: null });
       expect(res.status).toBe(200);
