@@ -134,6 +134,18 @@ async function predictionRows(db: DatabaseHandle): Promise<number> {
   return row?.n ?? 0;
 }
 
+/**
+ * Waits until the prediction log stops growing: autocannon hangs up at the end of a run with requests still
+ * in flight, which the server finishes; the next run (or closing the database) must not overlap them.
+ */
+async function settle(db: DatabaseHandle): Promise<void> {
+  let last = -1;
+  for (let rows = await predictionRows(db); rows !== last; rows = await predictionRows(db)) {
+    last = rows;
+    await new Promise((r) => setTimeout(r, 1_000));
+  }
+}
+
 const fmt = (n: number) => Math.round(n).toLocaleString('en');
 const ms = (r: LoadResult) => `p50 ${r.p50} ms, p99 ${r.p99} ms${r.non2xx + r.errors > 0 ? `, ${r.non2xx} non-2xx, ${r.errors} errors` : ''}`;
 
@@ -210,11 +222,13 @@ async function benchOnDatabase(
   try {
     // Warm both: the first predict loads the ONNX session.
     await load(stack.predictUrl, single, 1, 1, auth);
+    await settle(database);
     await load(ctx.echoUrl, single, 1, 1);
     const echoed = await load(ctx.echoUrl, single, 32, durationSeconds);
     const before = await predictionRows(database);
     const predicted = await load(stack.predictUrl, single, 32, durationSeconds, auth);
     const logged = (await predictionRows(database)) - before;
+    await settle(database);
     out.push([`serve HTTP ${label}: Hono JSON echo, 32 conn, req/s`, `${fmt(echoed.requestsPerSecond)} (${ms(echoed)})`]);
     out.push([`serve HTTP ${label}: predict 1 record x 30 features, 32 conn, req/s`, `${fmt(predicted.requestsPerSecond)} (${ms(predicted)})`]);
     out.push([`serve HTTP ${label}: predict / echo ratio (target >= 0.8)`, `${(predicted.requestsPerSecond / echoed.requestsPerSecond).toFixed(3)}x`]);
@@ -226,6 +240,7 @@ async function benchOnDatabase(
     const beforeHundred = await predictionRows(database);
     const batched = await load(stack.predictUrl, hundred, 32, durationSeconds, auth);
     const loggedHundred = (await predictionRows(database)) - beforeHundred;
+    await settle(database);
     out.push([`serve HTTP ${label}: predict 100 records, 32 conn, rows/s`, `${fmt(batched.requestsPerSecond * 100)} (${ms(batched)})`]);
     out.push([`serve raw onnxruntime in-process, 100-row batches, rows/s`, fmt(rawRowsPerSecond)]);
     out.push([`serve HTTP ${label}: 100-record rows/s / raw onnxruntime (target >= 0.5)`, `${((batched.requestsPerSecond * 100) / rawRowsPerSecond).toFixed(3)}x`]);
@@ -239,8 +254,10 @@ async function benchOnDatabase(
     const mode = await startServingStack(base, batching);
     try {
       await load(mode.predictUrl, single, 1, 1, auth);
+      await settle(database);
       for (const connections of [1, 32, 128]) {
         const r = await load(mode.predictUrl, single, connections, durationSeconds, auth);
+        await settle(database);
         out.push([`serve HTTP ${label}: batching ${batching ? 'on ' : 'off'}, ${connections} conn, req/s`, `${fmt(r.requestsPerSecond)} (${ms(r)})`]);
       }
     } finally {

@@ -104,6 +104,7 @@ export function kserveV2Routes(deps: ApiDeps, opts: { bodyLimit: MiddlewareHandl
     if (serving.length === 0) throw notReady(name);
 
     const records = tensorsToRecords(request.inputs, featureUnion(serving), MAX_RECORDS_PER_REQUEST);
+    if (request.outputs) checkRequestedOutputs(request.outputs, serving);
     const requestId = c.get('requestId');
     const answer = await predictWithMetrics(deps, projectId, name, records, { routingKey: c.req.header(ROUTING_KEY_HEADER), requestId });
     const version = described.versions.find((v) => v.id === answer.modelVersion.id) ?? (await deps.predictor.describe(projectId, name))?.versions.find((v) => v.id === answer.modelVersion.id);
@@ -113,23 +114,14 @@ export function kserveV2Routes(deps: ApiDeps, opts: { bodyLimit: MiddlewareHandl
       throw new UserError('version_pinning_unavailable', `Endpoint "${name}" started a traffic split while this request ran; send it to /v2/models/${name}/infer.`, 409);
     }
 
-    let outputs = predictionsToTensors(answer.predictions, version.outputSchema);
-    if (request.outputs) {
-      const requested = request.outputs.map((o, i) => {
-        const found = outputs.find((t) => t.name === o.name);
-        if (!found) {
-          throw new UserError('unknown_output', `outputs[${i}] asks for "${o.name.slice(0, 80)}"; this model answers ${outputs.map((t) => t.name).join(', ')}.`, 400, { field: `outputs[${i}].name` });
-        }
-        return found;
-      });
-      outputs = requested;
-    }
+    const outputs = predictionsToTensors(answer.predictions, version.outputSchema);
     return c.json({
       model_name: name,
       model_version: String(answer.modelVersion.version),
       id: request.id ?? requestId,
       parameters: { model: answer.modelVersion.model, model_version_id: answer.modelVersion.id, route: answer.route },
-      outputs,
+      // Asked-for tensors in the order asked; a split between versions of different tasks may lack some.
+      outputs: request.outputs ? request.outputs.flatMap((o) => outputs.filter((t) => t.name === o.name)) : outputs,
     });
   };
   app.post('/models/:name/infer', requireRole('operator'), infer);
@@ -172,6 +164,16 @@ function pinVersion(described: EndpointDescription, version: string): void {
 /** Features every serving version needs, stable's order first (a canary may add some). */
 function featureUnion(versions: EndpointDescription['versions']): string[] {
   return [...new Set(versions.flatMap((v) => v.inputSchema.features))];
+}
+
+/** Refuses, before anything runs, an output no serving version produces. */
+function checkRequestedOutputs(requested: { name: string }[], serving: EndpointDescription['versions']): void {
+  const available = [...new Set(serving.flatMap((v) => outputMetadata(v.outputSchema).map((t) => t.name)))];
+  requested.forEach((o, i) => {
+    if (!available.includes(o.name)) {
+      throw new UserError('unknown_output', `outputs[${i}] asks for "${o.name.slice(0, 80)}"; this model answers ${available.join(', ')}.`, 400, { field: `outputs[${i}].name` });
+    }
+  });
 }
 
 function versionNotServed(described: EndpointDescription, version: string): UserError {
