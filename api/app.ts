@@ -17,6 +17,8 @@ import { webhookRoutes } from './routes/webhooks';
 import { promotionRoutes } from './routes/promotions';
 import { approvalRoutes } from './routes/approvals';
 import { feedbackRoutes } from './routes/feedback';
+import { kserveV2Routes } from './routes/kserve-v2';
+import { metricsRoutes } from './routes/metrics';
 
 /** JSON bodies (pipeline specs, prediction batches) stay small; CSV uploads have their own streaming limit. */
 export const MAX_JSON_BODY_BYTES = 2 * 1024 * 1024;
@@ -28,6 +30,7 @@ export function createApp(deps: ApiDeps): Hono<ApiEnv> {
   app.notFound((c) => c.json(errorBody(new UserError('route_not_found', `There is no route ${c.req.method} ${c.req.path}.`, 404)), 404));
 
   app.get('/healthz', (c) => c.json({ status: 'ok' }));
+  app.route('/metrics', metricsRoutes(deps));
 
   app.use('/v1/*', apiKeyAuth({ db: deps.db }));
   const jsonLimit = bodyLimit({
@@ -57,5 +60,7 @@ export function createApp(deps: ApiDeps): Hono<ApiEnv> {
   app.route('/v1/models', modelRoutes(deps));
   app.route('/v1/webhooks', webhookRoutes(deps));
   app.route('/v1/feedback', feedbackRoutes(deps));
+  // The Open Inference Protocol has its own paths and error shape; it authenticates its model routes itself.
+  app.route('/v2', kserveV2Routes(deps, { bodyLimit: jsonLimit }));
   return app;
 }

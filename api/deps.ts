@@ -2,6 +2,7 @@ import type { Client } from '@temporalio/client';
 import type { ArtifactStore } from '../artifacts/store';
 import type { Db } from '../db/client';
 import type { Logger } from '../platform/logger';
+import type { ServingMetrics } from '../serving/metrics';
 import type { Predictor } from '../serving/predictor';
 import type { ActivityTimeouts, TaskQueues } from '../workflows/contracts';
 
@@ -10,6 +11,12 @@ export interface ApiDeps {
   temporal: Client;
   artifacts: ArtifactStore;
   predictor: Predictor;
+  /** Prometheus series of the inference path, served at /metrics. */
+  metrics: ServingMetrics;
+  /** When set, /metrics answers only `Authorization: Bearer <metricsToken>` (FACTORY_METRICS_TOKEN). */
+  metricsToken?: string;
+  /** True once shutdown began: readiness probes fail so load balancers stop sending traffic. */
+  draining?: () => boolean;
   logger: Logger;
   taskQueues: TaskQueues;
   maxUploadBytes: number;

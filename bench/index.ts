@@ -10,13 +10,28 @@ import { buildTfModel, toTrainedModel } from '../ml/tf-model';
 import { trainEpochs } from '../ml/train-loop';
 import { loadOnnxSession, runOnnxModel } from '../serving/onnx-session';
 import { recordsToMatrix } from '../serving/validate-records';
+import { benchServingHttp } from './serving';
 
-/** `npm run bench`: figures for ingest, training and serving on this machine. Not part of npm test. */
+/**
+ * `npm run bench`: figures for ingest, training and serving on this machine. Not part of npm test.
+ * `-- --serving-only` runs only the serving figures; `--postgres[=<url>]` (or DATABASE_URL) adds PostgreSQL;
+ * `--duration=<seconds>` sets each HTTP load run (10 by default).
+ */
 async function main(): Promise<void> {
+  const args = process.argv.slice(2);
+  const flag = (name: string) => args.find((a) => a === `--${name}` || a.startsWith(`--${name}=`));
+  const postgres = flag('postgres');
+  const postgresUrl = postgres?.includes('=') ? postgres.slice(postgres.indexOf('=') + 1) : process.env.DATABASE_URL;
+  if (postgres && !postgresUrl) throw new Error('--postgres needs a URL (--postgres=postgres://…) or DATABASE_URL');
+  const duration = flag('duration');
+  const durationSeconds = duration ? Number(duration.slice(duration.indexOf('=') + 1)) : 10;
   const rows: string[][] = [];
-  rows.push(...(await benchIngest()));
-  rows.push(...(await benchTraining()));
+  if (!flag('serving-only')) {
+    rows.push(...(await benchIngest()));
+    rows.push(...(await benchTraining()));
+  }
   rows.push(...(await benchServing()));
+  rows.push(...(await benchServingHttp({ durationSeconds, postgresUrl })));
   const width = Math.max(...rows.map((r) => (r[0] ?? '').length));
   for (const [name, value] of rows) console.log(`${(name ?? '').padEnd(width)}  ${value}`);
 }

@@ -9,6 +9,7 @@ import { ArtifactStore } from '../artifacts/store';
 import type { Db } from '../db/client';
 import type { Logger } from '../platform/logger';
 import { initTfBackend } from '../ml/tf-backend';
+import { ServingMetrics } from '../serving/metrics';
 import { Predictor } from '../serving/predictor';
 import { createCpuWorker, createGpuWorker } from '../workers/create-workers';
 import { FACTORY_SEARCH_ATTRIBUTES, trainingProgressSignal, type ActivityTimeouts, type TaskQueues, type TrainingProgress } from '../workflows/contracts';
@@ -34,12 +35,15 @@ export interface FactoryOptions {
   shutdownGraceTimeMs?: number;
   /** Heartbeat timeout the API puts in the workflows it starts (FACTORY_HEARTBEAT_TIMEOUT_SECONDS). */
   activityTimeouts?: ActivityTimeouts;
+  /** FACTORY_METRICS_TOKEN: when set, /metrics needs it as a bearer token. */
+  metricsToken?: string;
   /** Create (or update) the Temporal Schedule that collects unreferenced artifacts; omit in processes that should not. */
   artifactGc?: { scheduleId: string; intervalHours: number; graceMs: number };
 }
 
 export interface Factory {
   app: Hono<ApiEnv>;
+  metrics: ServingMetrics;
   client: Client;
   artifacts: ArtifactStore;
   server: ServerType | undefined;
@@ -95,11 +99,16 @@ export async function startFactory(opts: FactoryOptions): Promise<Factory> {
     await ensureArtifactGcSchedule(client, { scheduleId: opts.artifactGc.scheduleId, every: `${opts.artifactGc.intervalHours} hours`, graceMs: opts.artifactGc.graceMs, taskQueue: opts.taskQueues.cpu });
   }
 
+  const metrics = new ServingMetrics();
+  let draining = false;
   const app = createApp({
     db: opts.db,
     temporal: client,
     artifacts,
     predictor: new Predictor(opts.db, artifacts),
+    metrics,
+    metricsToken: opts.metricsToken,
+    draining: () => draining,
     logger,
     taskQueues: opts.taskQueues,
     maxUploadBytes: opts.maxUploadBytes,
@@ -112,6 +121,7 @@ export async function startFactory(opts: FactoryOptions): Promise<Factory> {
 
   let stopped: Promise<void> | undefined;
   const stopAll = async (): Promise<void> => {
+    draining = true;
     if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
     for (const w of workers) if (w.getState() === 'RUNNING') w.shutdown();
     await Promise.allSettled(running);
@@ -120,6 +130,7 @@ export async function startFactory(opts: FactoryOptions): Promise<Factory> {
   };
   return {
     app,
+    metrics,
     client,
     artifacts,
     server,

@@ -28,6 +28,7 @@ const envSchema = z.object({
   LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
   FACTORY_ARTIFACT_GC_INTERVAL_HOURS: z.coerce.number().positive().default(24),
   FACTORY_ARTIFACT_GRACE_HOURS: z.coerce.number().min(0).default(24),
+  FACTORY_METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
 });
 
 export interface FactoryConfig {
@@ -48,6 +49,8 @@ export interface FactoryConfig {
   logLevel: (typeof LOG_LEVELS)[number];
   /** The `artifact-gc` schedule: how often it runs, and how old an unreferenced artifact must be to go. */
   artifactGc: { intervalHours: number; graceMs: number };
+  /** Bearer token /metrics requires; unset leaves /metrics open to in-cluster scrapers. */
+  metricsToken: string | undefined;
 }
 
 /** Thrown at start-up with one line per environment problem. */
@@ -83,5 +86,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): FactoryConfig 
     maxUploadBytes: e.FACTORY_MAX_UPLOAD_BYTES,
     logLevel: e.LOG_LEVEL,
     artifactGc: { intervalHours: e.FACTORY_ARTIFACT_GC_INTERVAL_HOURS, graceMs: e.FACTORY_ARTIFACT_GRACE_HOURS * 3_600_000 },
+    metricsToken: e.FACTORY_METRICS_TOKEN,
   };
 }

@@ -1,9 +1,10 @@
 import { performance } from 'node:perf_hooks';
-import { and, eq } from 'drizzle-orm';
+import { and, eq, inArray } from 'drizzle-orm';
 import type { InferenceSession } from 'onnxruntime-node';
 import type { ArtifactStore } from '../artifacts/store';
 import type { Db } from '../db/client';
-import { endpoints, models, modelVersions, predictions } from '../db/schema';
+import { endpoints, models, modelVersions, predictions, type ModelInputSchema, type ModelOutputSchema } from '../db/schema';
+import type { TrafficRoute } from '../domain/rollout';
 import { newId } from '../platform/ids';
 import { UserError } from '../platform/user-error';
 import { loadOnnxSession, runOnnxModel } from './onnx-session';
@@ -18,7 +19,33 @@ export type Prediction =
 export interface PredictResponse {
   endpoint: string;
   modelVersion: { id: string; model: string; version: number };
+  /** Which traffic route answered: the caller never gets a shadow's answer. */
+  route: Exclude<TrafficRoute, 'shadow'>;
   predictions: Prediction[];
+}
+
+export interface PredictOptions {
+  /** Requests with the same key go to the same version while the weights stay put. */
+  routingKey?: string;
+  /** The HTTP request's id, kept in the prediction log. */
+  requestId?: string;
+}
+
+/** What an endpoint serves, for protocol metadata (KServe V2) and readiness. */
+export interface EndpointDescription {
+  endpoint: string;
+  /** A stable version is deployed, so a predict can be answered. */
+  ready: boolean;
+  versions: {
+    id: string;
+    model: string;
+    version: number;
+    route: TrafficRoute;
+    /** Percent of traffic (a shadow gets a copy of all of it and answers nobody: 0). */
+    weight: number;
+    inputSchema: ModelInputSchema;
+    outputSchema: ModelOutputSchema;
+  }[];
 }
 
 const MAX_CACHED_SESSIONS = 16;
@@ -32,7 +59,7 @@ export class Predictor {
     private readonly artifacts: ArtifactStore,
   ) {}
 
-  async predict(projectId: string, endpointName: string, records: Record<string, unknown>[]): Promise<PredictResponse> {
+  async predict(projectId: string, endpointName: string, records: Record<string, unknown>[], opts: PredictOptions = {}): Promise<PredictResponse> {
     const [row] = await this.db
       .select({ endpoint: endpoints, version: modelVersions, modelName: models.name })
       .from(endpoints)
@@ -63,9 +90,37 @@ export class Predictor {
         inputs: Object.fromEntries(features.map((f) => [f, records[i]?.[f]])),
         outputs: outputOf(p),
         latencyMs: latencyMs / results.length,
+        requestId: opts.requestId,
       })),
     );
-    return { endpoint: endpoint.name, modelVersion: { id: version.id, model: row.modelName ?? '', version: version.version }, predictions: results };
+    return { endpoint: endpoint.name, modelVersion: { id: version.id, model: row.modelName ?? '', version: version.version }, route: 'stable', predictions: results };
+  }
+
+  /** The endpoint's versions by route, read from the database; undefined when the project has no such endpoint. */
+  async describe(projectId: string, endpointName: string): Promise<EndpointDescription | undefined> {
+    const [endpoint] = await this.db
+      .select({ name: endpoints.name, stable: endpoints.stableVersionId, canary: endpoints.canaryVersionId, canaryWeight: endpoints.canaryWeight, shadow: endpoints.shadowVersionId })
+      .from(endpoints)
+      .where(and(eq(endpoints.projectId, projectId), eq(endpoints.name, endpointName)));
+    if (!endpoint) return undefined;
+    const routes: { id: string; route: TrafficRoute; weight: number }[] = [];
+    const canaryWeight = endpoint.canary ? endpoint.canaryWeight : 0;
+    if (endpoint.stable) routes.push({ id: endpoint.stable, route: 'stable', weight: 100 - canaryWeight });
+    if (endpoint.canary) routes.push({ id: endpoint.canary, route: 'canary', weight: canaryWeight });
+    if (endpoint.shadow) routes.push({ id: endpoint.shadow, route: 'shadow', weight: 0 });
+    const rows =
+      routes.length === 0
+        ? []
+        : await this.db
+            .select({ id: modelVersions.id, model: models.name, version: modelVersions.version, inputSchema: modelVersions.inputSchema, outputSchema: modelVersions.outputSchema })
+            .from(modelVersions)
+            .innerJoin(models, eq(models.id, modelVersions.modelId))
+            .where(inArray(modelVersions.id, routes.map((r) => r.id)));
+    const versions = routes.flatMap((r) => {
+      const row = rows.find((v) => v.id === r.id);
+      return row ? [{ ...row, route: r.route, weight: r.weight }] : [];
+    });
+    return { endpoint: endpoint.name, ready: endpoint.stable !== null, versions };
   }
 
   private session(modelVersionId: string, onnxUri: string): Promise<InferenceSession> {

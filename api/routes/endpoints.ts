@@ -6,6 +6,7 @@ import { UserError } from '../../platform/user-error';
 import type { ApiDeps } from '../deps';
 import type { ApiEnv } from '../env';
 import { parseJsonBody } from '../json-body';
+import { predictWithMetrics, ROUTING_KEY_HEADER } from '../predict-call';
 import { requireRole } from '../middleware/api-key-auth';
 
 export const MAX_RECORDS_PER_REQUEST = 1000;
@@ -21,7 +22,8 @@ export function endpointRoutes(deps: ApiDeps) {
 
   app.post('/:name/predict', requireRole('operator'), async (c) => {
     const { records } = await parseJsonBody(c, predictRequest);
-    return c.json(await deps.predictor.predict(c.get('auth').projectId, c.req.param('name'), records));
+    const opts = { routingKey: c.req.header(ROUTING_KEY_HEADER), requestId: c.get('requestId') };
+    return c.json(await predictWithMetrics(deps, c.get('auth').projectId, c.req.param('name'), records, opts));
   });
 
   app.get('/:name', async (c) => {

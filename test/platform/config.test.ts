@@ -14,6 +14,12 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ FACTORY_HEARTBEAT_TIMEOUT_SECONDS: '0' })).toThrow(/FACTORY_HEARTBEAT_TIMEOUT_SECONDS/);
   });
 
+  it('reads the /metrics token, which must not be guessable', () => {
+    expect(loadConfig({}).metricsToken).toBeUndefined();
+    expect(loadConfig({ FACTORY_METRICS_TOKEN: 'scrape-0123456789abcdef' }).metricsToken).toBe('scrape-0123456789abcdef');
+    expect(() => loadConfig({ FACTORY_METRICS_TOKEN: 'short' })).toThrow(/FACTORY_METRICS_TOKEN: must be at least 16 characters/);
+  });
+
   it('treats empty variables as unset', () => {
     expect(loadConfig({ DATABASE_URL: '', PORT: '' }).databaseUrl).toBeUndefined();
   });
