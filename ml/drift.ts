@@ -6,7 +6,7 @@ import { jStat } from 'jstat';
  * window size). `reference` is the training split, `current` a window of production traffic.
  */
 
-/** Evidently's floor for an empty bin's share in PSI, so ln(a/e) stays finite. */
+/** The share an empty bin counts as in PSI, so ln(a/b) stays finite: Evidently's choice (stattests/utils.py `get_binned_data`). */
 export const PSI_EMPTY_BIN_SHARE = 0.0001;
 
 function shares(counts: readonly number[]): number[] {
@@ -18,11 +18,14 @@ function checkSameLength(reference: readonly number[], current: readonly number[
   if (reference.length !== current.length) throw new Error(`bins differ: ${reference.length} reference, ${current.length} current`);
 }
 
-/** Population stability index Σ (c − r)·ln(c / r) over bin shares, an empty bin's share floored at 0.0001 (Evidently's psi). */
+/**
+ * Population stability index Σ (c − r)·ln(c / r) over bin shares, an empty bin counting as 0.0001: the formula
+ * of Evidently's `psi` stat test. Symmetric; 0 for identical shares; under 0.1 is read as no shift, above 0.2 as large.
+ */
 export function populationStabilityIndex(reference: readonly number[], current: readonly number[]): number {
   checkSameLength(reference, current);
-  const r = shares(reference).map((s) => Math.max(s, PSI_EMPTY_BIN_SHARE));
-  const c = shares(current).map((s) => Math.max(s, PSI_EMPTY_BIN_SHARE));
+  const r = shares(reference).map((s) => (s > 0 ? s : PSI_EMPTY_BIN_SHARE));
+  const c = shares(current).map((s) => (s > 0 ? s : PSI_EMPTY_BIN_SHARE));
   return r.reduce((sum, ri, i) => {
     const ci = c[i] as number;
     return sum + (ci - ri) * Math.log(ci / ri);

@@ -1,39 +1,16 @@
 import { distinctEdges, PROBABILITY_BINS, VALUE_QUANTILES, type OutputHistogram, type PredictionWindow } from '../domain/prediction-window';
 import type { GateName, GateReading, RolloutGates } from '../domain/rollout';
+import { populationStabilityIndex } from './drift';
+import { binIndex } from './drift-baseline';
 
 /** The order gates are checked in: the first breached one is the one a rollback names. */
 export const GATE_ORDER: readonly GateName[] = ['errorRate', 'p99LatencyMs', 'predictionShiftPsi', 'minAccuracy'];
 
-/** The share an empty bin counts as, so ln(a/b) stays finite: Evidently's choice (stattests/utils.py `get_binned_data`). */
-export const PSI_EMPTY_BIN_SHARE = 0.0001;
-
-/**
- * Population stability index of two binned distributions given as counts over the same bins:
- * PSI = Σ (ref_i − cur_i) · ln(ref_i / cur_i) over bin shares, an empty bin counting as PSI_EMPTY_BIN_SHARE.
- * This is the formula of Evidently's `psi` stat test (evidently/calculations/stattests/psi.py). Symmetric in
- * its arguments; 0 for identical shares; under 0.1 is usually read as no shift, above 0.2 as a large one.
- * Null when either side has no counts.
- */
+/** PSI of two distributions given as counts over the same bins (see ml/drift); null when either side has no counts. */
 export function psi(reference: readonly number[], current: readonly number[]): number | null {
+  const total = (counts: readonly number[]) => counts.reduce((a, b) => a + b, 0);
   if (reference.length !== current.length) throw new Error(`PSI needs the same bins on both sides (${reference.length} vs ${current.length}).`);
-  const refTotal = sum(reference);
-  const curTotal = sum(current);
-  if (refTotal <= 0 || curTotal <= 0) return null;
-  let total = 0;
-  for (let i = 0; i < reference.length; i++) {
-    const a = share(reference[i] ?? 0, refTotal);
-    const b = share(current[i] ?? 0, curTotal);
-    total += (a - b) * Math.log(a / b);
-  }
-  return total;
-}
-
-function share(count: number, total: number): number {
-  return count > 0 ? count / total : PSI_EMPTY_BIN_SHARE;
-}
-
-function sum(values: readonly number[]): number {
-  return values.reduce((a, b) => a + b, 0);
+  return total(reference) > 0 && total(current) > 0 ? populationStabilityIndex(reference, current) : null;
 }
 
 /**
@@ -71,11 +48,7 @@ export function probabilityBin(p: number): number {
 }
 
 /** The bin of a value between ascending edges, as PostgreSQL's width_bucket(value, edges) numbers it. */
-export function valueBin(value: number, edges: readonly number[]): number {
-  let bin = 0;
-  while (bin < edges.length && value >= (edges[bin] as number)) bin++;
-  return bin;
-}
+export const valueBin = (value: number, edges: readonly number[]): number => binIndex(edges, value);
 
 /** Percentile with linear interpolation between ranks, as PostgreSQL's percentile_cont computes it; `sorted` ascending. */
 export function percentileCont(sorted: readonly number[], p: number): number | null {
