@@ -17,6 +17,7 @@ import { webhookRoutes } from './routes/webhooks';
 import { promotionRoutes } from './routes/promotions';
 import { approvalRoutes } from './routes/approvals';
 import { feedbackRoutes } from './routes/feedback';
+import { predictionRoutes } from './routes/predictions';
 import { kserveV2Routes } from './routes/kserve-v2';
 import { metricsRoutes } from './routes/metrics';
 
@@ -60,6 +61,7 @@ export function createApp(deps: ApiDeps): Hono<ApiEnv> {
   app.route('/v1/models', modelRoutes(deps));
   app.route('/v1/webhooks', webhookRoutes(deps));
   app.route('/v1/feedback', feedbackRoutes(deps));
+  app.route('/v1/predictions', predictionRoutes(deps));
   // The Open Inference Protocol has its own paths and error shape; it authenticates its model routes itself.
   app.route('/v2', kserveV2Routes(deps, { bodyLimit: jsonLimit }));
   return app;

@@ -74,6 +74,23 @@ describe('feedback labels', () => {
     expect(await res.json()).toMatchObject({ accepted: 0, unknown: [predictionIds[2]] });
   });
 
+  it('traces a labelled prediction to its model version, training run and dataset version', async () => {
+    const viewer = await t.createKey('viewer');
+    const res = await t.request('GET', `/v1/predictions/${predictionIds[0]}/lineage`, { key: viewer });
+    expect(res.status).toBe(200);
+    const lineage = (await res.json()) as Record<string, Record<string, unknown> & { feedback?: unknown }> & { datasetVersions: Record<string, unknown>[] };
+    expect(lineage.prediction).toMatchObject({ id: predictionIds[0], endpoint: 'feedback-churn', route: 'stable', error: null, feedback: { label: 'no' } });
+    expect(lineage.modelVersion).toMatchObject({ model: 'feedback-churn', version: 1 });
+    expect(lineage.trainingRun).toMatchObject({ task: 'classification', target: 'churned', features: ['tenure', 'spend'], spec: { type: 'logistic', seed: 1 } });
+    expect(lineage.datasetVersions).toHaveLength(1);
+    expect(lineage.datasetVersions[0]).toMatchObject({ dataset: 'churn', version: 1, rows: 200, source: { kind: 'upload' } });
+    expect(typeof lineage.workflows?.pipeline).toBe('string');
+
+    const missing = await t.request('GET', '/v1/predictions/pred_nope/lineage', { key: viewer });
+    expect(missing.status).toBe(404);
+    expect(((await missing.json()) as ErrorBody).error.code).toBe('prediction_not_found');
+  });
+
   it('needs the operator role', async () => {
     const viewer = await t.createKey('viewer');
     const res = await t.request('POST', '/v1/feedback', { key: viewer, json: { feedback: [{ predictionId: predictionIds[0], label: 'yes' }] } });
