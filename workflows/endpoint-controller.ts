@@ -172,8 +172,9 @@ export async function endpointController(input: EndpointControllerInput): Promis
       await runRollout(rollout);
       continue;
     }
-    // Only between rollouts and with no Update mid-way, so nothing in flight is lost with the old run.
-    await condition(allHandlersFinished);
+    // Only between rollouts and with no Update mid-way, so nothing in flight is lost with the old run; a deploy that
+    // arrives meanwhile (its handler waits for its first step) is run first.
+    await condition(() => allHandlersFinished() || state.rollout?.status === 'pending');
     if (state.rollout?.status === 'pending') continue;
     await continueAsNew<typeof endpointController>({ ...input, state });
   }

@@ -73,8 +73,8 @@ export function createRolloutActivities(deps: ActivityDeps) {
             canaryVersionId: change.canaryVersionId,
             canaryWeight: change.canaryWeight,
             shadowVersionId: change.shadowVersionId,
-            status: 'live',
-            ...(change.stableVersionId !== endpoint.stableVersionId && { failure: null, failureCause: null }),
+            // A failed deploy stays on record until a new stable version is in place.
+            ...(change.stableVersionId !== endpoint.stableVersionId && { status: 'live' as const, failure: null, failureCause: null }),
             rollout: change.rollout ? { ...change.rollout, updatedAt: now.toISOString() } : endpoint.rollout,
             updatedAt: now,
           })

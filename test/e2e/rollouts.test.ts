@@ -27,7 +27,7 @@ interface EndpointView {
 /** Rollouts end to end through the API, with real traffic through predict during every bake. */
 describe('progressive delivery: the endpoint controller rolls candidates out and back', () => {
   let t: TestFactory;
-  const v: Record<string, number> = {};
+  const v = { stable: 0, good: 0, nan: 0, other: 0 };
 
   beforeAll(async () => {
     t = await startTestFactory();
