@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exportOnnx } from '../../ml/onnx-export';
 import { goodClassifier, nanOnnx } from '../support/onnx-graphs';
+import { recordHistory } from '../support/record-history';
 import { registerOnnxVersion } from '../support/register-version';
 import { startTestFactory, type TestFactory } from '../support/test-factory';
 
@@ -104,6 +105,7 @@ describe('progressive delivery: the endpoint controller rolls candidates out and
     // The controller is listed with the endpoint's workflows.
     const listed = (await (await t.request('GET', '/v1/workflows?endpoint=good')).json()) as { workflows: { workflowId: string; type: string }[] };
     expect(listed.workflows.some((w) => w.type === 'endpointController' && w.workflowId === accepted.workflowId)).toBe(true);
+    await recordHistory(accepted.workflowId, 'endpoint-controller-canary.json');
   });
 
   it('a candidate answering NaN is rolled back by the error-rate gate, which the endpoint names', async () => {
@@ -127,6 +129,7 @@ describe('progressive delivery: the endpoint controller rolls candidates out and
     expect(end.events[0]?.reason).toMatch(/gate errorRate breached at step 1 of 2: errorRate 1 > 0.05 over \d+ predictions/);
     // The candidate never reached 100 %.
     expect(end.events.some((e) => e.kind === 'promote' && e.toVersion?.version === v.nan)).toBe(false);
+    await recordHistory(`endpoint/${t.projectId}/bad`, 'endpoint-controller-gate-breached.json');
   });
 
   it('pause stops the bake clock, resume goes on, abort rolls back mid-rollout', async () => {
@@ -169,6 +172,7 @@ describe('progressive delivery: the endpoint controller rolls candidates out and
     expect(end.canary).toBeNull();
     expect(end.events[0]).toMatchObject({ kind: 'abort', trafficWeight: 0 });
     expect((await act('steer', 'abort')).status).toBe(409);
+    await recordHistory(`endpoint/${t.projectId}/steer`, 'endpoint-controller-pause-resume-abort.json');
   });
 
   it('promote now takes the candidate to 100 % at once', async () => {
@@ -231,6 +235,7 @@ describe('progressive delivery: the endpoint controller rolls candidates out and
     const end = await show('undo');
     expect(end.stable).toMatchObject({ version: v.stable });
     expect(end.events.filter((e) => e.kind === 'rollback')).toHaveLength(1);
+    await recordHistory(`endpoint/${t.projectId}/undo`, 'endpoint-controller-rollback.json');
     // What predict serves follows.
     const served = (await (await t.request('POST', '/v1/endpoints/undo/predict', { json: { records: [{ f0: 0, f1: 0 }] } })).json()) as { modelVersion: { version: number } };
     expect(served.modelVersion.version).toBe(v.stable);
