@@ -21,7 +21,17 @@ interface EndpointView {
   stable: VersionView | null;
   canary: (VersionView & { weight: number }) | null;
   shadow: VersionView | null;
-  rollout: { rolloutId: string; status: string; step: number; steps: number; gates: GateView[]; breached: GateView | null; outcome: string | null; remainingBakeMs: number | null } | null;
+  rollout: {
+    rolloutId: string;
+    status: string;
+    step: number;
+    steps: number;
+    gates: GateView[];
+    breached: GateView | null;
+    outcome: string | null;
+    failure: string | null;
+    remainingBakeMs: number | null;
+  } | null;
   events: { kind: string; trafficWeight: number; reason: string; toVersion: VersionView | null }[];
 }
 
@@ -61,11 +71,16 @@ describe('progressive delivery: the endpoint controller rolls candidates out and
   }
 
   async function deployStable(endpoint: string): Promise<void> {
-    const res = await rollout(endpoint, { version: v.stable, strategy: 'allAtOnce' });
-    expect(res.status).toBe(202);
-    await driveUntil(endpoint, (e) => e.stable?.version === v.stable && e.rollout?.status === 'succeeded');
+    const id = await idOf(await rollout(endpoint, { version: v.stable, strategy: 'allAtOnce' }));
+    await driveUntil(endpoint, (e) => e.stable?.version === v.stable && ended(id)(e) && e.rollout?.status === 'succeeded');
   }
 
+  const idOf = async (res: Response): Promise<string> => {
+    expect(res.status).toBe(202);
+    return ((await res.json()) as { rolloutId: string }).rolloutId;
+  };
+  /** The given rollout has ended (a GET before the controller answers may still show the one before). */
+  const ended = (rolloutId: string) => (e: EndpointView) => e.rollout?.rolloutId === rolloutId && finished(e);
   const finished = (e: EndpointView) => !!e.rollout && !['pending', 'simulating', 'running', 'paused'].includes(e.rollout.status);
 
   it('a good candidate goes through every canary step to 100 % and becomes stable', async () => {
@@ -88,7 +103,7 @@ describe('progressive delivery: the endpoint controller rolls candidates out and
     const seen = new Set<number>();
     const end = await driveUntil('good', (e) => {
       if (e.canary) seen.add(e.canary.weight);
-      return finished(e);
+      return ended(accepted.rolloutId)(e);
     });
     expect(end.rollout).toMatchObject({ rolloutId: accepted.rolloutId, status: 'succeeded', step: 3, steps: 3 });
     expect(end.stable).toMatchObject({ model: 'churn', version: v.good });
@@ -119,8 +134,7 @@ describe('progressive delivery: the endpoint controller rolls candidates out and
       ],
       gates: { errorRate: 0.05 },
     });
-    expect(res.status).toBe(202);
-    const end = await driveUntil('bad', finished);
+    const end = await driveUntil('bad', ended(await idOf(res)));
     expect(end.rollout).toMatchObject({ status: 'rolled_back', step: 1, breached: { gate: 'errorRate', threshold: 0.05, passed: false } });
     expect(end.rollout?.breached?.value).toBeGreaterThan(0.05);
     expect(end.stable).toMatchObject({ version: v.stable });
@@ -221,8 +235,8 @@ describe('progressive delivery: the endpoint controller rolls candidates out and
 
   it('rollback returns to the last good version; a second rollback has nothing to do', async () => {
     await deployStable('undo');
-    expect((await rollout('undo', { version: v.good, strategy: 'allAtOnce' })).status).toBe(202);
-    await driveUntil('undo', (e) => e.stable?.version === v.good && finished(e));
+    const id = await idOf(await rollout('undo', { version: v.good, strategy: 'allAtOnce' }));
+    await driveUntil('undo', (e) => e.stable?.version === v.good && ended(id)(e));
 
     const first = await t.request('POST', '/v1/endpoints/undo/rollback');
     expect(first.status).toBe(200);
@@ -239,6 +253,48 @@ describe('progressive delivery: the endpoint controller rolls candidates out and
     // What predict serves follows.
     const served = (await (await t.request('POST', '/v1/endpoints/undo/predict', { json: { records: [{ f0: 0, f1: 0 }] } })).json()) as { modelVersion: { version: number } };
     expect(served.modelVersion.version).toBe(v.stable);
+  });
+
+  it('shadow: a NaN candidate is judged on its shadow rows and removed; a good one shadows, then is promoted', async () => {
+    await deployStable('mirror');
+    const nanShadow = await idOf(await rollout('mirror', { version: v.nan, strategy: 'shadow', bakeSeconds: 2, gates: { errorRate: 0.05 } }));
+    // Callers never see the shadow's failures: every answer comes from stable.
+    const answered = await t.request('POST', '/v1/endpoints/mirror/predict', { json: { records: [{ f0: 0.1, f1: 0.2 }] } });
+    expect(answered.status).toBe(200);
+    const breached = await driveUntil('mirror', ended(nanShadow));
+    expect(breached.rollout).toMatchObject({ status: 'rolled_back', breached: { gate: 'errorRate', passed: false } });
+    expect(breached.shadow).toBeNull();
+    expect(breached.stable).toMatchObject({ version: v.stable });
+
+    const goodShadow = await idOf(await rollout('mirror', { version: v.good, strategy: 'shadow', bakeSeconds: 1, gates: { errorRate: 0.05 } }));
+    const promoted = await driveUntil('mirror', ended(goodShadow));
+    expect(promoted.rollout).toMatchObject({ status: 'succeeded', steps: 2 });
+    expect(promoted.stable).toMatchObject({ version: v.good });
+    expect(promoted.events.slice(0, 2).map((e) => e.kind)).toEqual(['promote', 'shadow']);
+  });
+
+  it('a rollout that must pass its simulation first fails with the report when the candidate disagrees with stable', async () => {
+    await deployStable('twin');
+    // Some recorded traffic for the replay.
+    await driveUntil('twin', () => true);
+    for (let i = 0; i < 20; i++) await t.request('POST', '/v1/endpoints/twin/predict', { json: { records: [{ f0: Math.random(), f1: Math.random() }] } });
+    const contrarian = await registerOnnxVersion(t, 'churn', exportOnnx(goodClassifier(-20)));
+    const res = await rollout('twin', {
+      version: contrarian.version,
+      strategy: 'canary',
+      steps: [
+        { weight: 10, bakeSeconds: 1 },
+        { weight: 100, bakeSeconds: 0 },
+      ],
+      gates: { errorRate: 0.05 },
+      simulate: { minAgreement: 0.9, requests: 50 },
+    });
+    const end = await driveUntil('twin', ended(await idOf(res)));
+    expect(end.rollout).toMatchObject({ status: 'failed', failure: 'simulation_failed' });
+    expect(end.rollout?.outcome).toMatch(/simulation failed for churn v\d+: agreement 0\.\d+ < 0\.9/);
+    expect(end.stable).toMatchObject({ version: v.stable });
+    expect(end.canary).toBeNull();
+    expect(end.events[0]).toMatchObject({ kind: 'simulation_failed' });
   });
 
   it('refuses what it cannot do with a code and a sentence', async () => {
