@@ -78,6 +78,9 @@ const rolloutRequest = z
 
 const actionRequest = z.object({ reason: z.string().trim().min(1).max(1000).optional() }).strict();
 
+/** A controller whose worker is down cannot answer its query; GET answers from the database instead of waiting. */
+const CONTROLLER_QUERY_DEADLINE_MS = 3000;
+
 const ACTIONS = { pause: pauseUpdate, resume: resumeUpdate, abort: abortUpdate, promote: promoteNowUpdate } as const;
 
 /** Refusals of the controller's validators, as the HTTP status each stands for. */
@@ -122,9 +125,9 @@ export function endpointRoutes(deps: ApiDeps) {
     const events = await deps.db.select().from(endpointEvents).where(eq(endpointEvents.endpointId, endpoint.id)).orderBy(desc(endpointEvents.createdAt)).limit(50);
     const refs = await versionRefs(deps, [endpoint.stableVersionId, endpoint.canaryVersionId, endpoint.shadowVersionId, ...events.flatMap((e) => [e.fromVersionId, e.toVersionId])]);
     const workflowId = endpointControllerWorkflowId(projectId, endpoint.name);
-    const live = await deps.temporal.workflow
-      .getHandle(workflowId)
-      .query(endpointStatusQuery)
+    // Live details from the controller when it answers soon; else the summary its last change left on the row.
+    const live = await deps.temporal
+      .withDeadline(Date.now() + CONTROLLER_QUERY_DEADLINE_MS, () => deps.temporal.workflow.getHandle(workflowId).query(endpointStatusQuery))
       .catch(() => undefined);
     const rollout = live?.rollout ? rolloutView(live.rollout) : endpoint.rollout ? { ...endpoint.rollout, step: endpoint.rollout.step + 1, gates: [] } : null;
     return c.json({
@@ -132,6 +135,8 @@ export function endpointRoutes(deps: ApiDeps) {
       status: endpoint.status,
       ...traffic(endpoint, refs),
       rollout,
+      // Whether rollout details came from the controller (live) or the endpoint row's last summary.
+      rolloutSource: live ? 'controller' : 'database',
       controller: live ? { workflowId, lastGood: live.lastGood.map(short), history: live.history.slice(-20) } : null,
       // Why the last deploy failed (the stable version keeps serving meanwhile); null once a deploy succeeds.
       failure: endpoint.failureCause ? { ...endpoint.failureCause, at: endpoint.updatedAt } : null,

@@ -77,6 +77,7 @@ describe.skipIf(!inject('databaseUrl'))('a rollout survives a SIGKILLed worker (
     // Mid-bake of the first step: the worker dies with the timer pending.
     await driveUntil('crash', (r) => r?.canaryWeight === 20);
     doomed.child.kill('SIGKILL');
+    const killedAt = Date.now();
     await doomed.exited();
     const atKill = await row('crash');
     expect(atKill).toMatchObject({ canaryVersionId: candidate.versionId, canaryWeight: 20, rollout: { rolloutId, step: 0, status: 'running' } });
@@ -95,6 +96,8 @@ describe.skipIf(!inject('databaseUrl'))('a rollout survives a SIGKILLed worker (
       ['canary', 60],
       ['promote', 100],
     ]);
+    const resumedAfterMs = (events[1]?.createdAt.getTime() ?? NaN) - killedAt;
+    console.log(`[crash] controller worker SIGKILL mid-bake of step 1 of 3: steps applied once each; SIGKILL → step 2 applied by the new worker: ${resumedAfterMs} ms (step bake 4 s)`);
     const view = (await (await t.request('GET', '/v1/endpoints/crash')).json()) as { rollout: { status: string; step: number; gates: { gate: string; passed: boolean }[] } };
     expect(view.rollout).toMatchObject({ status: 'succeeded', step: 3 });
     expect(view.rollout.gates).toEqual([expect.objectContaining({ gate: 'errorRate', passed: true })]);

@@ -120,6 +120,9 @@ describe('progressive delivery: the endpoint controller rolls candidates out and
     // The controller is listed with the endpoint's workflows.
     const listed = (await (await t.request('GET', '/v1/workflows?endpoint=good')).json()) as { workflows: { workflowId: string; type: string }[] };
     expect(listed.workflows.some((w) => w.type === 'endpointController' && w.workflowId === accepted.workflowId)).toBe(true);
+    // The workflow route shows the controller's state as its progress.
+    const described = (await (await t.request('GET', `/v1/workflows/${accepted.workflowId}`)).json()) as { type: string; progress: { stable: { version: number } } };
+    expect(described).toMatchObject({ type: 'endpointController', progress: { stable: { version: v.good } } });
     await recordHistory(accepted.workflowId, 'endpoint-controller-canary.json');
   });
 
