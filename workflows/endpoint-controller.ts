@@ -413,7 +413,8 @@ export async function endpointController(input: EndpointControllerInput): Promis
     state.canary = c.canary;
     state.shadow = c.shadow;
     if (state.rollout && isActive(state.rollout.status)) state.rollout.stepStartedAt = result.at;
-    state.history = [...state.history, { at: result.at, kind: c.kind, rolloutId: state.rollout?.rolloutId ?? null, from: c.from, to: c.to, weight: c.weight, reason: c.reason }].slice(-HISTORY_LIMIT);
+    const rolloutId = c.summary ? c.summary.rolloutId : null;
+    state.history = [...state.history, { at: result.at, kind: c.kind, rolloutId, from: c.from, to: c.to, weight: c.weight, reason: c.reason }].slice(-HISTORY_LIMIT);
     setCurrentDetails(c.reason);
   }
 
