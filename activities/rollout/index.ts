@@ -9,6 +9,17 @@ import type { EndpointTraffic, TrafficChange, TrafficChangeResult, VersionRef } 
 import type { ActivityDeps } from '../deps';
 import { createHandoverActivities } from './handover';
 
+/** What the audit log calls each kind of traffic change (`endpoint.deployed` as the deploy workflow wrote it before). */
+const AUDIT_ACTION: Record<TrafficChange['kind'], string> = {
+  deploy: 'endpoint.deployed',
+  canary: 'endpoint.canary_weight_set',
+  shadow: 'endpoint.shadow_set',
+  promote: 'endpoint.promoted',
+  rollback: 'endpoint.rolled_back',
+  abort: 'endpoint.rollout_aborted',
+  simulation_failed: 'endpoint.simulation_failed',
+};
+
 export function createRolloutActivities(deps: ActivityDeps) {
   return {
     ...createHandoverActivities(deps),
@@ -93,7 +104,7 @@ export function createRolloutActivities(deps: ActivityDeps) {
         await tx.insert(auditLog).values({
           projectId: change.projectId,
           actor: change.actor,
-          action: `endpoint.${change.kind}`,
+          action: AUDIT_ACTION[change.kind],
           subjectType: 'endpoint',
           subjectId: endpoint.id,
           details: {

@@ -166,6 +166,15 @@ export function endpointRoutes(deps: ApiDeps) {
     const candidate = await resolveCandidate(deps, projectId, body);
     const strategy = strategyOf(body);
     const steps = checkedPlan(strategy);
+    if (strategy.type !== 'allAtOnce') {
+      // Checked here too, so a refused first rollout does not leave a controller running for an endpoint that does not exist.
+      const [existing] = await deps.db.select({ stable: endpoints.stableVersionId }).from(endpoints).where(and(eq(endpoints.projectId, projectId), eq(endpoints.name, name)));
+      if (!existing?.stable) {
+        throw new UserError(RolloutRefusal.NoStableVersion, `Endpoint ${name} has no stable version to compare a ${strategy.type} candidate with; deploy one with the allAtOnce strategy first.`, 422, {
+          field: 'strategy',
+        });
+      }
+    }
     const rolloutId = idempotencyKey === undefined ? `ro-${randomUUID().slice(0, 12)}` : `ro-${sha256Hex(projectId, idempotencyKey).slice(0, 12)}`;
     const request: DeployRequest = {
       rolloutId,
