@@ -1,9 +1,12 @@
+import type { Client } from '@temporalio/client';
 import type { ArtifactStore } from '../artifacts/store';
 import type { Db } from '../db/client';
 import type { TrainingProgress } from '../workflows/contracts';
 
 export interface ActivityDeps {
   db: Db;
+  /** Activities that steer other workflows (the pipeline hands its deploy to the endpoint's controller). */
+  temporal: Client;
   artifacts: ArtifactStore;
   /** Best-effort live progress to a running workflow (a signal); failures are logged, not thrown. */
   reportProgress: (workflowId: string, progress: TrainingProgress) => Promise<void>;

@@ -10,6 +10,7 @@ import { createFailureActivities } from './failures';
 import { createMaintenanceActivities } from './maintenance';
 import { createWebhookActivities } from './webhooks';
 import { createPromotionActivities } from './promotion';
+import { createRolloutActivities } from './rollout';
 import { createRolloutGateActivities } from './rollout-gates';
 
 export type { ActivityDeps } from './deps';
@@ -28,6 +29,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createMaintenanceActivities(deps),
     ...createWebhookActivities(deps),
     ...createPromotionActivities(deps),
+    ...createRolloutActivities(deps),
     ...createRolloutGateActivities(deps),
   };
 }

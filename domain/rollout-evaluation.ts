@@ -5,9 +5,10 @@ export interface EvaluateRolloutGatesInput {
   projectId: string;
   endpointId: string;
   candidateVersionId: string;
-  stableVersionId: string;
-  /** The route the candidate's rows were logged on. */
-  route: 'canary' | 'shadow';
+  /** The version the candidate is compared with; null when there is none (the first deploy of an endpoint). */
+  stableVersionId: string | null;
+  /** The route the candidate's rows were logged on ('stable' once it takes all traffic at a last baked step). */
+  route: 'stable' | 'canary' | 'shadow';
   /** ISO timestamps, [from, to). */
   from: string;
   to: string;

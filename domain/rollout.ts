@@ -34,7 +34,7 @@ export interface GateReading {
 export interface EndpointRolloutSummary {
   rolloutId: string;
   workflowId: string;
-  status: 'running' | 'paused' | 'succeeded' | 'rolled_back' | 'aborted';
+  status: 'running' | 'paused' | 'succeeded' | 'rolled_back' | 'aborted' | 'failed';
   strategy: 'canary' | 'linear' | 'allAtOnce' | 'shadow';
   /** 0-based index of the current step, and how many there are. */
   step: number;

@@ -61,6 +61,7 @@ export async function startFactory(opts: FactoryOptions): Promise<Factory> {
 
   const deps: ActivityDeps = {
     db: opts.db,
+    temporal: client,
     artifacts,
     preferGpu: false,
     codeVersion: codeVersion(),

@@ -60,20 +60,37 @@ export class Predictor {
   ) {}
 
   async predict(projectId: string, endpointName: string, records: Record<string, unknown>[], opts: PredictOptions = {}): Promise<PredictResponse> {
-    const [row] = await this.db
-      .select({ endpoint: endpoints, version: modelVersions, modelName: models.name })
-      .from(endpoints)
-      .leftJoin(modelVersions, eq(modelVersions.id, endpoints.stableVersionId))
-      .leftJoin(models, eq(models.id, modelVersions.modelId))
-      .where(and(eq(endpoints.projectId, projectId), eq(endpoints.name, endpointName)));
-    if (!row) {
+    const [endpoint] = await this.db.select().from(endpoints).where(and(eq(endpoints.projectId, projectId), eq(endpoints.name, endpointName)));
+    if (!endpoint) {
       throw new UserError('endpoint_not_found', `There is no endpoint named "${endpointName.slice(0, 80)}"; a pipeline creates it when it deploys a model.`, 404, {
         field: 'endpoint',
       });
     }
-    const { endpoint, version } = row;
-    if (!version) throw new UserError('endpoint_not_ready', `Endpoint "${endpointName}" has no model deployed yet.`, 409);
+    if (!endpoint.stableVersionId) throw new UserError('endpoint_not_ready', `Endpoint "${endpointName}" has no model deployed yet.`, 409);
+    // Interim weighted routing (the serving-core work replaces it with an in-memory routing table): canary by weight, shadow as a logged copy.
+    const route: 'stable' | 'canary' = endpoint.canaryVersionId && endpoint.canaryWeight > 0 && Math.random() * 100 < endpoint.canaryWeight ? 'canary' : 'stable';
+    const versionId = route === 'canary' && endpoint.canaryVersionId ? endpoint.canaryVersionId : endpoint.stableVersionId;
+    const answer = await this.run(endpoint.id, versionId, route, records, opts.requestId);
+    if (endpoint.shadowVersionId) await this.run(endpoint.id, endpoint.shadowVersionId, 'shadow', records, opts.requestId).catch(() => undefined);
+    if (answer.error) throw answer.error;
+    return { endpoint: endpoint.name, modelVersion: answer.modelVersion, route, predictions: answer.predictions };
+  }
 
+  /** Runs one version on the records and logs every row, answered or failed, with its route. */
+  private async run(
+    endpointId: string,
+    versionId: string,
+    route: 'stable' | 'canary' | 'shadow',
+    records: Record<string, unknown>[],
+    requestId: string | undefined,
+  ): Promise<{ modelVersion: PredictResponse['modelVersion']; predictions: Prediction[]; error?: Error }> {
+    const [row] = await this.db
+      .select({ version: modelVersions, modelName: models.name })
+      .from(modelVersions)
+      .innerJoin(models, eq(models.id, modelVersions.modelId))
+      .where(eq(modelVersions.id, versionId));
+    if (!row) throw new Error(`model version ${versionId} vanished`);
+    const { version } = row;
     const features = version.inputSchema.features;
     const x = recordsToMatrix(records, features);
     const started = performance.now();
@@ -81,19 +98,23 @@ export class Predictor {
     const { outputSchema } = version;
     const outputs = await runOnnxModel(session, x, records.length, features.length, outputSchema.name);
     const latencyMs = performance.now() - started;
+    const finite = outputs.every((v) => Number.isFinite(v));
     const results: Prediction[] = readPredictions(outputSchema, outputs, records.length).map((p) => ({ id: newId('pred'), ...p }));
     await this.db.insert(predictions).values(
       results.map((p, i) => ({
         id: p.id,
-        endpointId: endpoint.id,
+        endpointId,
         modelVersionId: version.id,
         inputs: Object.fromEntries(features.map((f) => [f, records[i]?.[f]])),
-        outputs: outputOf(p),
+        outputs: finite ? outputOf(p) : null,
         latencyMs: latencyMs / results.length,
-        requestId: opts.requestId,
+        route,
+        requestId,
+        ...(!finite && { error: 'non_finite_output' }),
       })),
     );
-    return { endpoint: endpoint.name, modelVersion: { id: version.id, model: row.modelName ?? '', version: version.version }, route: 'stable', predictions: results };
+    const modelVersion = { id: version.id, model: row.modelName, version: version.version };
+    return { modelVersion, predictions: results, ...(!finite && { error: new Error(`model ${row.modelName} v${version.version} answered a non-finite output`) }) };
   }
 
   /** The endpoint's versions by route, read from the database; undefined when the project has no such endpoint. */

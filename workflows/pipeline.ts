@@ -3,8 +3,14 @@ import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import type { Activities } from '../activities';
 import { databaseActivityOptions } from './activity-options';
 import {
+  DEPLOY_VIA_ENDPOINT_CONTROLLER,
   describeFailure,
+  endpointControllerWorkflowId,
   FailureType,
+  pipelineRolloutId,
+  trafficChangeKey,
+  type DeployInput,
+  type DeployResult,
   PROMOTION_STAGE,
   promotionWorkflowId,
   RECORD_FAILURE_ROOT_CAUSE,
@@ -29,6 +35,8 @@ import { infraValidateModel } from './infra-validate';
 const INFRA_VALIDATE_STAGE = 'infra-validate-stage';
 
 const { recordPipelineFailure } = proxyActivities<Activities>(databaseActivityOptions);
+/** Waits for the endpoint's controller to apply the deploy (it may first have to start). */
+const { deployViaEndpointController } = proxyActivities<Activities>({ ...databaseActivityOptions, startToCloseTimeout: '5 minutes' });
 
 /** The factory line: train → export → evaluate → register → deploy, each stage a child workflow. */
 export async function factoryPipeline(input: PipelineInput): Promise<PipelineResult> {
@@ -46,6 +54,8 @@ export async function factoryPipeline(input: PipelineInput): Promise<PipelineRes
     status.training = progress;
   });
   const id = workflowInfo().workflowId;
+  // What the deploy stage's endpoint event is keyed by: a failure recorded after it committed leaves the endpoint alone.
+  let deployEventKey = `${id}/deploy`;
 
   try {
     const trained = await executeChild(trainModel, { workflowId: `${id}/train`, args: [input] });
@@ -122,19 +132,22 @@ export async function factoryPipeline(input: PipelineInput): Promise<PipelineRes
     }
 
     status.stage = 'deploy';
-    const deployment = await executeChild(deployModel, {
-      workflowId: `${id}/deploy`,
-      args: [
-        {
-          projectId: input.projectId,
-          endpointName: input.endpointName,
-          modelVersionId: modelVersion.modelVersionId,
-          reason: `pipeline ${id}: ${modelVersion.modelName} v${modelVersion.version} passed evaluation`,
-          // The promotion stage already moved `production`; deploy only points the endpoint at it.
-          ...(promotion && { moveProductionAlias: false }),
-        },
-      ],
-    });
+    const deployInput: DeployInput = {
+      projectId: input.projectId,
+      endpointName: input.endpointName,
+      modelVersionId: modelVersion.modelVersionId,
+      reason: `pipeline ${id}: ${modelVersion.modelName} v${modelVersion.version} passed evaluation`,
+      // The promotion stage already moved `production`; deploy only points the endpoint at it.
+      ...(promotion && { moveProductionAlias: false }),
+    };
+    let deployment: DeployResult;
+    if (patched(DEPLOY_VIA_ENDPOINT_CONTROLLER)) {
+      // The endpoint's controller owns its traffic: the pipeline hands the version over (allAtOnce) and waits until it is applied.
+      deployEventKey = trafficChangeKey(endpointControllerWorkflowId(input.projectId, input.endpointName), pipelineRolloutId(id), 0, 'deploy');
+      deployment = await deployViaEndpointController({ ...deployInput, pipelineWorkflowId: id });
+    } else {
+      deployment = await executeChild(deployModel, { workflowId: `${id}/deploy`, args: [deployInput] });
+    }
     status.stage = 'done';
     return { stage: 'done', trainingRunId: trained.trainingRunId, evaluation, modelVersion, deployment, ...(promotion && { promotion }) };
   } catch (err) {
@@ -147,7 +160,7 @@ export async function factoryPipeline(input: PipelineInput): Promise<PipelineRes
         recordPipelineFailure({
           trainWorkflowId: `${id}/train`,
           modelVersionId: status.modelVersion?.id ?? null,
-          deploy: stage === 'deploy' ? { projectId: input.projectId, endpointName: input.endpointName, deployWorkflowId: `${id}/deploy` } : null,
+          deploy: stage === 'deploy' ? { projectId: input.projectId, endpointName: input.endpointName, deployWorkflowId: deployEventKey } : null,
           failure: describeFailure(err, stage),
         }),
       ).catch((recordErr: unknown) => {

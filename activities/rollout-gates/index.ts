@@ -36,7 +36,7 @@ const LATENCY_SAMPLES = 100;
 
 type VersionForReplay = { id: string; onnxUri: string; features: string[]; outputSchema: ModelOutputSchema };
 
-export function createRolloutGateActivities(deps: ActivityDeps) {
+export function createRolloutGateActivities(deps: Pick<ActivityDeps, 'db' | 'artifacts'>) {
   const { db } = deps;
 
   async function ownedEndpoint(projectId: string, endpointId: string): Promise<void> {
@@ -65,8 +65,10 @@ export function createRolloutGateActivities(deps: ActivityDeps) {
       if (from.getTime() >= to.getTime()) throw new UserError('invalid_window', `A gate window must end after it starts (from ${input.from}, to ${input.to}).`, 422, { field: 'to' });
       await ownedEndpoint(input.projectId, input.endpointId);
       await ownedVersion(input.projectId, input.candidateVersionId, 'candidateVersionId');
-      await ownedVersion(input.projectId, input.stableVersionId, 'stableVersionId');
-      const stable = await readPredictionWindow(db, { endpointId: input.endpointId, versionId: input.stableVersionId, route: 'stable', from, to });
+      // With no version to compare (or the candidate itself on the stable route), shift has nothing to read.
+      const stableVersionId = input.stableVersionId === input.candidateVersionId ? null : input.stableVersionId;
+      if (stableVersionId !== null) await ownedVersion(input.projectId, stableVersionId, 'stableVersionId');
+      const stable = stableVersionId === null ? null : await readPredictionWindow(db, { endpointId: input.endpointId, versionId: stableVersionId, route: 'stable', from, to });
       const candidate = await readPredictionWindow(db, {
         endpointId: input.endpointId,
         versionId: input.candidateVersionId,
@@ -74,10 +76,10 @@ export function createRolloutGateActivities(deps: ActivityDeps) {
         from,
         to,
         // A regressor is binned on stable's deciles, so the two histograms share their edges.
-        valueEdges: stable.outputs?.kind === 'regression' ? stable.outputs.edges : undefined,
+        valueEdges: stable?.outputs?.kind === 'regression' ? stable.outputs.edges : undefined,
       });
-      const evaluation = evaluateGates(input.gates, { candidate, stable: stable.total > 0 ? stable : null });
-      return { ...evaluation, window: { candidate: candidate.total, stable: stable.total } };
+      const evaluation = evaluateGates(input.gates, { candidate, stable: stable && stable.total > 0 ? stable : null });
+      return { ...evaluation, window: { candidate: candidate.total, stable: stable?.total ?? 0 } };
     },
 
     /**

@@ -53,7 +53,7 @@ describe('rollout gate activities', () => {
     artifactRoot = await mkdtemp(path.join(os.tmpdir(), 'ai-factory-gates-'));
     const artifacts = new ArtifactStore(artifactRoot);
     home = { projectId, database, factory: { artifacts } };
-    activities = createRolloutGateActivities({ db: database.db, artifacts, reportProgress: async () => {}, preferGpu: false, codeVersion: 'test' });
+    activities = createRolloutGateActivities({ db: database.db, artifacts });
   });
   afterAll(async () => {
     await database?.close();

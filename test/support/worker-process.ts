@@ -6,7 +6,8 @@ import { installTemporalLogger } from '../../platform/temporal-logger';
 /**
  * A factory-gpu training worker in its own process, so a test can SIGKILL it like a crashed machine.
  * Run with `node --import tsx test/support/worker-process.ts`; everything comes from the environment
- * (DATABASE_URL, TEMPORAL_ADDRESS, ARTIFACT_ROOT, CPU_TASK_QUEUE, GPU_TASK_QUEUE). Prints "ready" once polling.
+ * (DATABASE_URL, TEMPORAL_ADDRESS, ARTIFACT_ROOT, CPU_TASK_QUEUE, GPU_TASK_QUEUE; WORKER_PARTS=cpu for a factory-cpu
+ * worker instead, WORKFLOW_BUNDLE to load a pre-built bundle). Prints "ready" once polling.
  */
 async function main(): Promise<void> {
   const env = (name: string): string => {
@@ -24,7 +25,8 @@ async function main(): Promise<void> {
     namespace: 'default',
     taskQueues: { cpu: env('CPU_TASK_QUEUE'), gpu: env('GPU_TASK_QUEUE') },
     logger,
-    parts: { gpuWorker: true },
+    parts: process.env.WORKER_PARTS === 'cpu' ? { cpuWorker: true } : { gpuWorker: true },
+    ...(process.env.WORKFLOW_BUNDLE && { workflowBundle: { codePath: process.env.WORKFLOW_BUNDLE } }),
     maxUploadBytes: 1,
   });
   process.stdout.write('ready\n');

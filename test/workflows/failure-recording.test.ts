@@ -1,9 +1,10 @@
 import { and, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { endpoints, modelVersions, trainingRuns } from '../../db/schema';
-import { deployModel } from '../../workflows';
 import { churnRows, toCsv } from '../support/synthetic-data';
 import { recordHistory } from '../support/record-history';
+import { goodOnnx } from '../support/onnx-graphs';
+import { registerOnnxVersion } from '../support/register-version';
 import { startTestFactory, waitForWorkflow, type TestFactory } from '../support/test-factory';
 
 /** A failed or cancelled pipeline leaves its real root cause on the run, model version and endpoint rows. */
@@ -57,32 +58,32 @@ describe('pipeline failures record their root cause', () => {
     expect((await waitForWorkflow(t, first)).status).toBe('COMPLETED');
     const [before] = await t.database.db.select().from(endpoints).where(and(eq(endpoints.projectId, t.projectId), eq(endpoints.name, 'deploy-fails')));
 
-    // The second pipeline waits in training (gpu, no worker) while its deploy stage's workflow id is taken:
-    // Temporal itself then refuses to start the deploy child, a real deploy failure.
+    // The second pipeline waits in training (gpu, no worker) while a canary rollout runs on the endpoint: its
+    // controller then refuses the pipeline's deploy (two rollouts never interleave), a real deploy failure.
     const second = await startPipeline({ dataset: 'churn', model: { type: 'logistic', epochs: 10, learningRate: 0.1, accelerator: 'gpu' }, endpoint: 'deploy-fails' });
-    const squatter = await t.factory.client.workflow.start(deployModel, {
-      workflowId: `${second}/deploy`,
-      taskQueue: `nobody-polls-${second}`,
-      args: [{ projectId: t.projectId, endpointName: 'deploy-fails', modelVersionId: 'none', reason: 'occupies the id' }],
+    const candidate = await registerOnnxVersion(t, 'deploy-fails-candidate', goodOnnx());
+    const canary = await t.request('POST', '/v1/endpoints/deploy-fails/rollouts', {
+      json: { model: 'deploy-fails-candidate', version: candidate.version, strategy: 'canary', steps: [{ weight: 1, bakeSeconds: 600 }, { weight: 100, bakeSeconds: 0 }], gates: { errorRate: 0.1 } },
     });
+    expect(canary.status).toBe(202);
     await t.startWorkers({ gpuWorker: true });
     const final = await waitForWorkflow(t, second);
-    await squatter.terminate('test done');
     expect(final.status).toBe('FAILED');
     expect(final.progress?.stage).toBe('failed');
     await recordHistory(second, 'factory-pipeline-deploy-failed.json');
+    expect((await t.request('POST', '/v1/endpoints/deploy-fails/rollouts/current/abort')).status).toBe(200);
 
     const run = await runOf(second);
-    expect(run).toMatchObject({ status: 'failed', failureCause: { stage: 'deploy', type: 'WorkflowExecutionAlreadyStartedError' } });
+    expect(run).toMatchObject({ status: 'failed', failureCause: { stage: 'deploy', type: 'rollout_in_progress' } });
     const [version] = await t.database.db.select().from(modelVersions).where(eq(modelVersions.trainingRunId, run?.id ?? ''));
-    expect(version).toMatchObject({ version: 2, failureCause: { stage: 'deploy', type: 'WorkflowExecutionAlreadyStartedError' } });
-    expect(version?.failure).toMatch(/^deploy: WorkflowExecutionAlreadyStartedError: /);
+    expect(version).toMatchObject({ version: 2, failureCause: { stage: 'deploy', type: 'rollout_in_progress' } });
+    expect(version?.failure).toMatch(/^deploy: rollout_in_progress: Rollout ro-[\w-]+ of deploy-fails-candidate v1 is running/);
     expect(version?.failedAt).toBeInstanceOf(Date);
 
     const [after] = await t.database.db.select().from(endpoints).where(and(eq(endpoints.projectId, t.projectId), eq(endpoints.name, 'deploy-fails')));
     expect(after).toMatchObject({ status: 'failed', stableVersionId: before?.stableVersionId, failureCause: { stage: 'deploy' } });
     const shown = (await (await t.request('GET', '/v1/endpoints/deploy-fails')).json()) as { status: string; failure: { stage: string; type: string } | null };
-    expect(shown).toMatchObject({ status: 'failed', failure: { stage: 'deploy', type: 'WorkflowExecutionAlreadyStartedError' } });
+    expect(shown).toMatchObject({ status: 'failed', failure: { stage: 'deploy', type: 'rollout_in_progress' } });
     const predict = await t.request('POST', '/v1/endpoints/deploy-fails/predict', { json: { records: [{ tenure: 2, spend: 180 }] } });
     expect(predict.status).toBe(200);
     expect(((await predict.json()) as { modelVersion: { version: number } }).modelVersion.version).toBe(1);

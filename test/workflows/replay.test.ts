@@ -9,7 +9,7 @@ import { HISTORIES_DIR } from '../support/record-history';
 describe('recorded histories replay with the current workflow code', () => {
   const files = readdirSync(HISTORIES_DIR).filter((f) => f.endsWith('.json'));
 
-  it('include a factoryPipeline run and each of its stages, a multi-class, a regression and a champion-rejected pipeline, promotions, pipelines with a promotion stage, registry events and infra-validation passed and failed', () => {
+  it('include a factoryPipeline run and each of its stages, a multi-class, a regression and a champion-rejected pipeline, promotions, pipelines with a promotion stage, registry events, infra-validation passed and failed, endpoint controllers (canary, gate breach, pause/resume/abort, rollback) and a pipeline handing its deploy to the controller', () => {
     expect(files).toEqual(
       expect.arrayContaining([
         'factory-pipeline.json',
@@ -32,6 +32,12 @@ describe('recorded histories replay with the current workflow code', () => {
         'factory-pipeline-champion-rejected.json',
         'infra-validate-model.json',
         'infra-validate-model-failed.json',
+        'endpoint-controller-canary.json',
+        'endpoint-controller-gate-breached.json',
+        'endpoint-controller-pause-resume-abort.json',
+        'endpoint-controller-rollback.json',
+        'endpoint-controller-pipeline-deploy.json',
+        'factory-pipeline-endpoint-controller.json',
       ]),
     );
   });

@@ -1,0 +1,293 @@
+import { WorkflowIdConflictPolicy } from '@temporalio/common';
+import { defineQuery, defineUpdate } from '@temporalio/workflow';
+import type { EndpointRolloutSummary, GateReading, RolloutGates } from '../../domain/rollout';
+import type { RolloutSimulationReport } from '../../domain/rollout-evaluation';
+import { factorySearchAttributes } from './search-attributes';
+
+/** The controller's workflow type, for clients that start it by name. */
+export const ENDPOINT_CONTROLLER_WORKFLOW_TYPE = 'endpointController';
+
+/** One controller per endpoint: its id is derived from the project and the endpoint's name, so a second can never start. */
+export function endpointControllerWorkflowId(projectId: string, endpointName: string): string {
+  return `endpoint/${projectId}/${endpointName}`;
+}
+
+/**
+ * How a client starts the controller with its first Update (`executeUpdateWithStart`): the running one is used
+ * when it exists, so every deploy, from the API or a pipeline, reaches the same workflow.
+ */
+export function endpointControllerStartOptions(projectId: string, endpointName: string, taskQueue: string) {
+  const input: EndpointControllerInput = { projectId, endpointName };
+  return {
+    workflowId: endpointControllerWorkflowId(projectId, endpointName),
+    taskQueue,
+    args: [input] as [EndpointControllerInput],
+    memo: { projectId },
+    typedSearchAttributes: factorySearchAttributes({ projectId, endpoint: endpointName }),
+    staticSummary: `traffic controller of endpoint ${endpointName}`,
+    workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
+  };
+}
+
+/** The idempotency key of a traffic change a controller makes for a rollout's step (also what a pipeline looks for to know its deploy happened). */
+export function trafficChangeKey(controllerWorkflowId: string, rolloutId: string, step: number | string, kind: string): string {
+  return `${controllerWorkflowId}:${rolloutId}:${step}:${kind}`;
+}
+
+/** The rollout id a pipeline's deploy stage uses when it hands over to the controller. */
+export function pipelineRolloutId(pipelineWorkflowId: string): string {
+  return `${pipelineWorkflowId}:deploy`;
+}
+
+/** `patched()` id: the pipeline's deploy stage hands the version to the endpoint's controller instead of a deployModel child. */
+export const DEPLOY_VIA_ENDPOINT_CONTROLLER = 'deploy-via-endpoint-controller';
+
+/** One canary step: the candidate's share of traffic (percent) and how long it bakes there before the gates are read. */
+export interface CanaryStep {
+  weight: number;
+  bakeSeconds: number;
+}
+
+/** How the candidate reaches 100 %. */
+export type RolloutStrategy =
+  /** Explicit steps with increasing weights, the last at 100. */
+  | { type: 'canary'; steps: CanaryStep[] }
+  /** `steps` equal steps up to 100, each baking `bakeSeconds`. */
+  | { type: 'linear'; steps: number; bakeSeconds: number }
+  /** Straight to 100 %; an optional bake (with gates, when given) after it. */
+  | { type: 'allAtOnce'; bakeSeconds?: number }
+  /** The candidate gets a copy of traffic (answers logged, never returned) for the bake; then, unless `promote` is false, 100 %. */
+  | { type: 'shadow'; bakeSeconds: number; promote?: boolean };
+
+export type RolloutStrategyName = RolloutStrategy['type'];
+
+/** The offline replay a rollout must pass before its first step (the digital twin). */
+export interface SimulationRequirement {
+  /** Smallest share of replayed requests on which candidate and stable agree (0..1). */
+  minAgreement?: number;
+  /** Largest population stability index between their output distributions. */
+  maxShiftPsi?: number;
+  /** Largest p99 latency of the candidate over the replay, in milliseconds. */
+  maxP99LatencyMs?: number;
+  /** How many recorded requests to replay (most recent first). */
+  requests?: number;
+}
+
+/** A model version as the controller names it: id for the database, model and number for people. */
+export interface VersionRef {
+  versionId: string;
+  model: string;
+  version: number;
+}
+
+/** The `deploy` Update: roll `candidate` out with `strategy`. */
+export interface DeployRequest {
+  /** Chosen by the caller, so a retried request names the same rollout. */
+  rolloutId: string;
+  candidate: VersionRef;
+  strategy: RolloutStrategy;
+  gates?: RolloutGates;
+  simulate?: SimulationRequirement;
+  reason: string;
+  /** An API key id, or `workflow:<id>`. */
+  requestedBy: string;
+  /** Move the model's `production` alias when the candidate reaches 100 % (the pipeline's deploy stage without promotion). */
+  moveProductionAlias?: boolean;
+  /** Answer only once the first step's traffic is applied (or the rollout ended before it): the pipeline predicts right after. */
+  waitForFirstStep?: boolean;
+}
+
+export type RolloutStatus = 'pending' | 'simulating' | 'running' | 'paused' | 'succeeded' | 'rolled_back' | 'aborted' | 'failed';
+
+export const ACTIVE_ROLLOUT_STATUSES: readonly RolloutStatus[] = ['pending', 'simulating', 'running', 'paused'];
+
+/** One planned step: where the candidate sits (canary share, or shadow copy) and how long it bakes. */
+export interface PlannedStep {
+  route: 'canary' | 'shadow';
+  /** Candidate's share in percent; 100 means it is the stable version. Shadow steps carry 0. */
+  weight: number;
+  bakeMs: number;
+}
+
+export interface RolloutState {
+  rolloutId: string;
+  candidate: VersionRef;
+  /** The stable version when the rollout started: where an abort or breach returns traffic. */
+  baseline: VersionRef | null;
+  strategy: RolloutStrategy;
+  plan: PlannedStep[];
+  gates: RolloutGates | null;
+  simulate: SimulationRequirement | null;
+  status: RolloutStatus;
+  /** 0-based index of the current step. */
+  step: number;
+  /** How many steps have had their traffic applied (a crash-and-replay never applies one twice: the activity is idempotent). */
+  appliedSteps: number;
+  /** ISO time the current step's traffic was applied: its gate window starts here. */
+  stepStartedAt: string | null;
+  /** ISO time the running bake ends; null while paused or between bakes. */
+  bakeEndsAt: string | null;
+  /** Bake left when paused, in milliseconds. */
+  remainingBakeMs: number | null;
+  /** Each gate's latest reading (one per gate), and the breach that rolled the candidate back. */
+  readings: GateReading[];
+  breached: GateReading | null;
+  simulation: RolloutSimulationReport | null;
+  /** Why the rollout ended the way it did (breach numbers, who aborted, simulation failure). */
+  outcome: string | null;
+  /** Failure type when it failed (e.g. `simulation_failed`). */
+  failure: string | null;
+  /** An operator's abort or promote-now, waiting for the rollout loop to act on it. */
+  control: { action: 'abort' | 'promote'; by: string; reason: string } | null;
+  /** Who paused it, while paused. */
+  pausedBy: string | null;
+  reason: string;
+  requestedBy: string;
+  moveProductionAlias: boolean;
+  startedAt: string;
+  finishedAt: string | null;
+}
+
+/** One traffic change the controller made, kept in its bounded history. */
+export interface ControllerHistoryEntry {
+  at: string;
+  kind: TrafficChangeKind;
+  rolloutId: string | null;
+  from: VersionRef | null;
+  to: VersionRef | null;
+  weight: number;
+  reason: string;
+}
+
+export type TrafficChangeKind = 'deploy' | 'canary' | 'shadow' | 'promote' | 'rollback' | 'abort' | 'simulation_failed';
+
+export interface ControllerState {
+  projectId: string;
+  endpointName: string;
+  endpointId: string | null;
+  stable: VersionRef | null;
+  canary: (VersionRef & { weight: number }) | null;
+  shadow: VersionRef | null;
+  /** The running rollout, or the last one. */
+  rollout: RolloutState | null;
+  /** Versions that were stable at 100 % before the current one, newest first (bounded). */
+  lastGood: VersionRef[];
+  /** True after a rollback with no new stable since: a second rollback has nothing to do. */
+  rolledBack: boolean;
+  /** Last traffic changes, newest last (bounded). */
+  history: ControllerHistoryEntry[];
+  /** Counts changes made outside a rollout (rollbacks), for their idempotency keys across continue-as-new. */
+  changeSeq: number;
+}
+
+export interface EndpointControllerInput {
+  projectId: string;
+  endpointName: string;
+  /** Carried over continue-as-new; absent on first start (then read from the endpoint row). */
+  state?: ControllerState;
+  /** Continue-as-new once history has this many events, besides when Temporal suggests it (tests set it low). */
+  maxHistoryEvents?: number;
+}
+
+/** What `deploy` answers: the rollout accepted (or, with waitForFirstStep, how far it got). */
+export interface DeployAccepted {
+  workflowId: string;
+  rolloutId: string;
+  endpointId: string | null;
+  status: RolloutStatus;
+  steps: PlannedStep[];
+  failure: string | null;
+  outcome: string | null;
+}
+
+/** What pause, resume, abort, promoteNow and rollback answer. */
+export interface ControllerActionResult {
+  /** False when there was nothing to do (a second rollback). */
+  changed: boolean;
+  message: string;
+  rollout: RolloutState | null;
+  stable: VersionRef | null;
+}
+
+export interface ActionRequest {
+  reason?: string;
+  by: string;
+}
+
+export type ControllerStatus = ControllerState;
+
+export const deployUpdate = defineUpdate<DeployAccepted, [DeployRequest]>('deploy');
+export const pauseUpdate = defineUpdate<ControllerActionResult, [ActionRequest]>('pause');
+export const resumeUpdate = defineUpdate<ControllerActionResult, [ActionRequest]>('resume');
+export const abortUpdate = defineUpdate<ControllerActionResult, [ActionRequest]>('abort');
+export const promoteNowUpdate = defineUpdate<ControllerActionResult, [ActionRequest]>('promoteNow');
+export const rollbackUpdate = defineUpdate<ControllerActionResult, [ActionRequest]>('rollback');
+/** Where the endpoint's traffic is, the running rollout's step and gate readings, and the recent changes. */
+export const endpointStatusQuery = defineQuery<ControllerStatus>('endpointStatus');
+
+/** `ApplicationFailure.type` strings of the controller's refusals; the API maps each to its 4xx. */
+export const RolloutRefusal = {
+  /** Another rollout runs on the endpoint: 409. */
+  InProgress: 'rollout_in_progress',
+  /** A canary or linear rollout without gates: 422. */
+  GatesRequired: 'rollout_gates_required',
+  /** canary/linear/shadow on an endpoint with nothing stable to compare with: 422. */
+  NoStableVersion: 'no_stable_version',
+  /** Steps not increasing, not ending at 100, bad numbers: 422. */
+  InvalidStrategy: 'invalid_rollout_strategy',
+  /** The candidate is already the stable version: 409. */
+  AlreadyStable: 'candidate_already_stable',
+  /** pause/resume/abort/promote with no rollout running: 409. */
+  NoRollout: 'no_rollout_running',
+  /** resume of a rollout that is not paused: 409. */
+  NotPaused: 'rollout_not_paused',
+  /** pause of a rollout already paused (or not yet past its simulation): 409. */
+  NotRunning: 'rollout_not_running',
+} as const;
+
+/** Failure types of a rollout that ended without reaching 100 %. */
+export const RolloutFailure = {
+  SimulationFailed: 'simulation_failed',
+  /** The candidate version or the endpoint vanished, or the change was refused by the database: the rollout cannot go on. */
+  TrafficChangeFailed: 'traffic_change_failed',
+} as const;
+
+/** What the activity that writes a traffic change takes: the whole new traffic state, one endpoint event, and the summary. */
+export interface TrafficChange {
+  projectId: string;
+  endpointName: string;
+  /** Derived from workflow id, rollout id, step and kind: a retried or replayed change is written once. */
+  idempotencyKey: string;
+  stableVersionId: string | null;
+  canaryVersionId: string | null;
+  canaryWeight: number;
+  shadowVersionId: string | null;
+  kind: TrafficChangeKind;
+  fromVersionId: string | null;
+  toVersionId: string | null;
+  /** The weight the event records: the candidate's share after the change. */
+  trafficWeight: number;
+  reason: string;
+  rollout: Omit<EndpointRolloutSummary, 'updatedAt'> | null;
+  /** `workflow:<id>` or the API key that asked. */
+  actor: string;
+  /** Move this model version's `production` alias in the same transaction. */
+  moveProductionAliasTo?: string;
+}
+
+export interface TrafficChangeResult {
+  endpointId: string;
+  /** ISO time of the change (the event's, when it was already written). */
+  at: string;
+  /** False when the key's change had already been written (a retry, or a worker that crashed after commit). */
+  applied: boolean;
+}
+
+/** The endpoint's traffic as the database has it: what a controller starts from. */
+export interface EndpointTraffic {
+  endpointId: string;
+  stable: VersionRef | null;
+  canary: (VersionRef & { weight: number }) | null;
+  shadow: VersionRef | null;
+}
+
