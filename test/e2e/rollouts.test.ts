@@ -294,7 +294,7 @@ describe('progressive delivery: the endpoint controller rolls candidates out and
     });
     const end = await driveUntil('twin', ended(await idOf(res)));
     expect(end.rollout).toMatchObject({ status: 'failed', failure: 'simulation_failed' });
-    expect(end.rollout?.outcome).toMatch(/simulation failed for churn v\d+: The candidate agreed with stable .* on \d+ % of replayed requests; at least 90 % is required/);
+    expect(end.rollout?.outcome).toMatch(/simulation failed for churn v\d+: The candidate agreed with stable .* on [\d.]+ % of replayed requests; at least 90.0 % is required/);
     expect(end.stable).toMatchObject({ version: v.stable });
     expect(end.canary).toBeNull();
     expect(end.events[0]).toMatchObject({ kind: 'simulation_failed' });
