@@ -58,6 +58,8 @@ async function main(): Promise<void> {
     maxUploadBytes: config.maxUploadBytes,
     activityTimeouts: { heartbeatTimeoutMs: config.heartbeatTimeoutMs },
     artifactGc: { scheduleId: ARTIFACT_GC_SCHEDULE_ID, ...config.artifactGc },
+    serving: config.serving,
+    listen: database.listen,
     temporalUiUrl,
   });
 

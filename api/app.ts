@@ -5,7 +5,7 @@ import { UserError } from '../platform/user-error';
 import type { ApiDeps } from './deps';
 import type { ApiEnv } from './env';
 import { errorBody, errorHandler } from './middleware/errors';
-import { apiKeyAuth } from './middleware/api-key-auth';
+import { ApiKeyCache, apiKeyAuth } from './middleware/api-key-auth';
 import { apiKeyRoutes } from './routes/api-keys';
 import { datasetRoutes } from './routes/datasets';
 import { endpointRoutes } from './routes/endpoints';
@@ -20,7 +20,8 @@ import { approvalRoutes } from './routes/approvals';
 /** JSON bodies (pipeline specs, prediction batches) stay small; CSV uploads have their own streaming limit. */
 export const MAX_JSON_BODY_BYTES = 2 * 1024 * 1024;
 
-export function createApp(deps: ApiDeps): Hono<ApiEnv> {
+export function createApp(appDeps: ApiDeps): Hono<ApiEnv> {
+  const deps: ApiDeps = { ...appDeps, apiKeyCache: appDeps.apiKeyCache ?? new ApiKeyCache(appDeps.apiKeyCacheTtlMs ?? 5_000) };
   const app = new Hono<ApiEnv>();
   app.use(requestId());
   app.onError(errorHandler(deps.logger));
@@ -28,7 +29,7 @@ export function createApp(deps: ApiDeps): Hono<ApiEnv> {
 
   app.get('/healthz', (c) => c.json({ status: 'ok' }));
 
-  app.use('/v1/*', apiKeyAuth({ db: deps.db }));
+  app.use('/v1/*', apiKeyAuth({ db: deps.db, cache: deps.apiKeyCache }));
   const jsonLimit = bodyLimit({
     maxSize: MAX_JSON_BODY_BYTES,
     onError: () => {

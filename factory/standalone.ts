@@ -28,6 +28,8 @@ export function runStandalone(role: string, parts: FactoryOptions['parts']): voi
       maxUploadBytes: config.maxUploadBytes,
       activityTimeouts: { heartbeatTimeoutMs: config.heartbeatTimeoutMs },
       artifactGc: { scheduleId: ARTIFACT_GC_SCHEDULE_ID, ...config.artifactGc },
+    serving: config.serving,
+    listen: database.listen,
     });
     logger.info({ temporal: config.temporalAddress, port: parts.api ? config.port : undefined }, `${role} started`);
     const shutdown = async (): Promise<void> => {

@@ -6,7 +6,9 @@ import type { ActivityDeps } from '../activities';
 import { createApp } from '../api/app';
 import type { ApiEnv } from '../api/env';
 import { ArtifactStore } from '../artifacts/store';
-import type { Db } from '../db/client';
+import type { DatabaseHandle, Db } from '../db/client';
+import type { ServingConfig } from '../platform/config';
+import { ServingMetrics } from '../serving/metrics';
 import type { Logger } from '../platform/logger';
 import { initTfBackend } from '../ml/tf-backend';
 import { Predictor } from '../serving/predictor';
@@ -36,6 +38,10 @@ export interface FactoryOptions {
   activityTimeouts?: ActivityTimeouts;
   /** Create (or update) the Temporal Schedule that collects unreferenced artifacts; omit in processes that should not. */
   artifactGc?: { scheduleId: string; intervalHours: number; graceMs: number };
+  /** The data plane's knobs (platform/config.ts defaults when omitted). */
+  serving?: ServingConfig;
+  /** The database handle's LISTEN, so the routing table hears traffic changes at once (else it polls only). */
+  listen?: DatabaseHandle['listen'];
 }
 
 export interface Factory {
@@ -43,6 +49,10 @@ export interface Factory {
   client: Client;
   artifacts: ArtifactStore;
   server: ServerType | undefined;
+  /** The inference data plane: routing table, sessions, batching, prediction log. */
+  predictor: Predictor;
+  metrics: ServingMetrics;
+  /** Graceful: stops taking requests, lets those in flight finish, flushes the prediction log, then stops the workers. */
   stop(): Promise<void>;
 }
 
@@ -95,11 +105,15 @@ export async function startFactory(opts: FactoryOptions): Promise<Factory> {
     await ensureArtifactGcSchedule(client, { scheduleId: opts.artifactGc.scheduleId, every: `${opts.artifactGc.intervalHours} hours`, graceMs: opts.artifactGc.graceMs, taskQueue: opts.taskQueues.cpu });
   }
 
+  const metrics = new ServingMetrics();
+  const predictor = new Predictor({ db: opts.db, artifacts, logger, metrics, config: opts.serving, listen: opts.listen });
+  if (opts.parts.api) await predictor.start();
   const app = createApp({
     db: opts.db,
     temporal: client,
     artifacts,
-    predictor: new Predictor(opts.db, artifacts),
+    predictor,
+    apiKeyCacheTtlMs: opts.serving?.apiKeyCacheTtlMs,
     logger,
     taskQueues: opts.taskQueues,
     maxUploadBytes: opts.maxUploadBytes,
@@ -113,6 +127,8 @@ export async function startFactory(opts: FactoryOptions): Promise<Factory> {
   let stopped: Promise<void> | undefined;
   const stopAll = async (): Promise<void> => {
     if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
+    // After the server: every request it answered had its rows committed; this flushes shadow copies and releases sessions.
+    await predictor.stop();
     for (const w of workers) if (w.getState() === 'RUNNING') w.shutdown();
     await Promise.allSettled(running);
     await nativeConnection?.close();
@@ -123,6 +139,8 @@ export async function startFactory(opts: FactoryOptions): Promise<Factory> {
     client,
     artifacts,
     server,
+    predictor,
+    metrics,
     stop: () => (stopped ??= stopAll()),
   };
 }

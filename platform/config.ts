@@ -28,6 +28,14 @@ const envSchema = z.object({
   LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
   FACTORY_ARTIFACT_GC_INTERVAL_HOURS: z.coerce.number().positive().default(24),
   FACTORY_ARTIFACT_GRACE_HOURS: z.coerce.number().min(0).default(24),
+  FACTORY_ROUTING_POLL_MS: z.coerce.number().int().min(100, 'must be at least 100 (milliseconds)').default(5_000),
+  FACTORY_SESSION_CACHE_SIZE: z.coerce.number().int().min(1, 'must keep at least one session').default(16),
+  FACTORY_BATCHING: z.enum(['on', 'off'], { message: "must be 'on' or 'off'" }).default('on'),
+  FACTORY_BATCH_MAX_ROWS: z.coerce.number().int().min(1).max(100_000).default(256),
+  FACTORY_BATCH_MAX_DELAY_MS: z.coerce.number().min(0).max(1_000, 'must be at most 1000 (milliseconds)').default(0),
+  FACTORY_PREDICTION_LOG_MAX_PENDING_ROWS: z.coerce.number().int().min(1).default(20_000),
+  FACTORY_PREDICTION_LOG_CHUNK_ROWS: z.coerce.number().int().min(1).max(5_000, 'must be at most 5000 (PostgreSQL allows 65535 parameters per INSERT)').default(500),
+  FACTORY_API_KEY_CACHE_TTL_MS: z.coerce.number().int().min(0).max(60_000, 'must be at most 60000: a revoked key works this long on other processes').default(5_000),
 });
 
 export interface FactoryConfig {
@@ -48,7 +56,30 @@ export interface FactoryConfig {
   logLevel: (typeof LOG_LEVELS)[number];
   /** The `artifact-gc` schedule: how often it runs, and how old an unreferenced artifact must be to go. */
   artifactGc: { intervalHours: number; graceMs: number };
+  serving: ServingConfig;
 }
+
+/** The inference data plane's knobs (FACTORY_ROUTING_POLL_MS, FACTORY_BATCH_*, FACTORY_PREDICTION_LOG_*, …). */
+export interface ServingConfig {
+  /** How often the routing table compares endpoints' updated_at: a safety net under LISTEN/NOTIFY. */
+  routingPollMs: number;
+  /** ONNX sessions kept loaded (an LRU by model version). */
+  sessionCacheSize: number;
+  /** Dynamic batching: concurrent requests to one model version share an onnxruntime run. */
+  batching: { enabled: boolean; maxRows: number; maxDelayMs: number };
+  /** Pending prediction-log rows above which predict answers 503, and rows per INSERT. */
+  predictionLog: { maxPendingRows: number; chunkRows: number };
+  /** How long an API key lookup is reused; 0 reads the database on every request. */
+  apiKeyCacheTtlMs: number;
+}
+
+export const DEFAULT_SERVING_CONFIG: ServingConfig = {
+  routingPollMs: 5_000,
+  sessionCacheSize: 16,
+  batching: { enabled: true, maxRows: 256, maxDelayMs: 0 },
+  predictionLog: { maxPendingRows: 20_000, chunkRows: 500 },
+  apiKeyCacheTtlMs: 5_000,
+};
 
 /** Thrown at start-up with one line per environment problem. */
 export class ConfigError extends Error {
@@ -83,5 +114,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): FactoryConfig 
     maxUploadBytes: e.FACTORY_MAX_UPLOAD_BYTES,
     logLevel: e.LOG_LEVEL,
     artifactGc: { intervalHours: e.FACTORY_ARTIFACT_GC_INTERVAL_HOURS, graceMs: e.FACTORY_ARTIFACT_GRACE_HOURS * 3_600_000 },
+    serving: {
+      routingPollMs: e.FACTORY_ROUTING_POLL_MS,
+      sessionCacheSize: e.FACTORY_SESSION_CACHE_SIZE,
+      batching: { enabled: e.FACTORY_BATCHING === 'on', maxRows: e.FACTORY_BATCH_MAX_ROWS, maxDelayMs: e.FACTORY_BATCH_MAX_DELAY_MS },
+      predictionLog: { maxPendingRows: e.FACTORY_PREDICTION_LOG_MAX_PENDING_ROWS, chunkRows: e.FACTORY_PREDICTION_LOG_CHUNK_ROWS },
+      apiKeyCacheTtlMs: e.FACTORY_API_KEY_CACHE_TTL_MS,
+    },
   };
 }

@@ -21,7 +21,8 @@ export function endpointRoutes(deps: ApiDeps) {
 
   app.post('/:name/predict', requireRole('operator'), async (c) => {
     const { records } = await parseJsonBody(c, predictRequest);
-    return c.json(await deps.predictor.predict(c.get('auth').projectId, c.req.param('name'), records));
+    const routingKey = c.req.header('x-routing-key');
+    return c.json(await deps.predictor.predict(c.get('auth').projectId, c.req.param('name'), records, { routingKey, requestId: c.get('requestId') }));
   });
 
   app.get('/:name', async (c) => {

@@ -1,0 +1,129 @@
+import type { Db } from '../db/client';
+import { predictions } from '../db/schema';
+import type { TrafficRoute } from '../domain/rollout';
+import type { Logger } from '../platform/logger';
+
+/** One prediction-log row: an answered record, a failed one (`error` set, `outputs` null), or a shadow copy. */
+export interface PredictionLogRow {
+  id: string;
+  endpointId: string;
+  modelVersionId: string;
+  route: TrafficRoute;
+  requestId: string;
+  /** The model's features only, as the request sent them. */
+  inputs: Record<string, unknown>;
+  outputs: Record<string, unknown> | null;
+  latencyMs: number;
+  error: string | null;
+}
+
+interface PendingWrite {
+  rows: PredictionLogRow[];
+  /** Absent for rows nobody waits on (shadow copies). */
+  committed?: { resolve: () => void; reject: (err: unknown) => void };
+}
+
+export interface PredictionLogOptions {
+  db: Db;
+  /** Rows accepted but not yet committed above which new predictions are refused (503). */
+  maxPendingRows: number;
+  /** Rows per INSERT (whole requests are never split, so one large request may exceed it). */
+  chunkRows: number;
+  logger: Logger;
+  onPending?: (rows: number) => void;
+  onWritten?: (rows: number) => void;
+}
+
+/**
+ * The prediction log's writer: group commit. Every request waiting when an INSERT starts is written by
+ * that one multi-row INSERT, and `write` resolves only after the commit, so an answer the caller got is
+ * in the database even if the process is SIGKILLed right after. One INSERT runs at a time; what arrives
+ * meanwhile joins the next.
+ */
+export class PredictionLogWriter {
+  private queue: PendingWrite[] = [];
+  private queuedRows = 0;
+  private writingRows = 0;
+  private flushing: Promise<void> | undefined;
+  private state: 'open' | 'closing' | 'closed' = 'open';
+
+  constructor(private readonly opts: PredictionLogOptions) {}
+
+  /** Rows accepted and not yet committed. */
+  get pendingRows(): number {
+    return this.queuedRows + this.writingRows;
+  }
+
+  /** Whether `rows` more fit under the limit (an idle log takes any request, however large). */
+  hasRoomFor(rows: number): boolean {
+    const pending = this.pendingRows;
+    return pending === 0 || pending + rows <= this.opts.maxPendingRows;
+  }
+
+  get accepting(): boolean {
+    return this.state !== 'closed';
+  }
+
+  /** Appends rows; resolves once they are committed, rejects if their INSERT failed. */
+  write(rows: PredictionLogRow[]): Promise<void> {
+    if (this.state === 'closed') return Promise.reject(new Error('the prediction log is closed'));
+    return new Promise<void>((resolve, reject) => this.enqueue({ rows, committed: { resolve, reject } }));
+  }
+
+  /** Appends rows nobody waits for (shadow copies) when they fit; false when they were dropped. */
+  offer(rows: PredictionLogRow[]): boolean {
+    if (this.state === 'closed' || !this.hasRoomFor(rows.length)) return false;
+    this.enqueue({ rows });
+    return true;
+  }
+
+  /** Stops taking rows once everything accepted so far (and whatever arrives while it drains) is committed. */
+  async close(): Promise<void> {
+    if (this.state === 'closed') return;
+    this.state = 'closing';
+    while (this.flushing) await this.flushing;
+    this.state = 'closed';
+  }
+
+  private enqueue(write: PendingWrite): void {
+    this.queue.push(write);
+    this.queuedRows += write.rows.length;
+    this.opts.onPending?.(this.pendingRows);
+    this.flushing ??= this.flush().finally(() => {
+      this.flushing = undefined;
+    });
+  }
+
+  private async flush(): Promise<void> {
+    // Let the requests answering in this turn of the event loop join the first INSERT.
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    while (this.queue.length > 0) {
+      const chunk = this.takeChunk();
+      const rows = chunk.flatMap((w) => w.rows);
+      this.writingRows = rows.length;
+      try {
+        await this.opts.db.insert(predictions).values(rows);
+        this.opts.onWritten?.(rows.length);
+        for (const w of chunk) w.committed?.resolve();
+      } catch (err) {
+        this.opts.logger.error({ err, rows: rows.length }, 'prediction log INSERT failed; the requests waiting on it get an error');
+        for (const w of chunk) w.committed?.reject(err);
+      } finally {
+        this.writingRows = 0;
+        this.opts.onPending?.(this.pendingRows);
+      }
+    }
+  }
+
+  private takeChunk(): PendingWrite[] {
+    let count = 0;
+    let rows = 0;
+    for (const next of this.queue) {
+      if (count > 0 && rows + next.rows.length > this.opts.chunkRows) break;
+      count++;
+      rows += next.rows.length;
+    }
+    this.queuedRows -= rows;
+    return this.queue.splice(0, count);
+  }
+}
