@@ -1,21 +1,8 @@
 import type { Db } from '../db/client';
-import { predictions } from '../db/schema';
-import type { TrafficRoute } from '../domain/rollout';
+import { insertPredictionRows, type PredictionLogRow } from '../db/queries/prediction-log';
 import type { Logger } from '../platform/logger';
 
-/** One prediction-log row: an answered record, a failed one (`error` set, `outputs` null), or a shadow copy. */
-export interface PredictionLogRow {
-  id: string;
-  endpointId: string;
-  modelVersionId: string;
-  route: TrafficRoute;
-  requestId: string;
-  /** The model's features only, as the request sent them. */
-  inputs: Record<string, unknown>;
-  outputs: Record<string, unknown> | null;
-  latencyMs: number;
-  error: string | null;
-}
+export type { PredictionLogRow } from '../db/queries/prediction-log';
 
 interface PendingWrite {
   rows: PredictionLogRow[];
@@ -102,7 +89,7 @@ export class PredictionLogWriter {
       const rows = chunk.flatMap((w) => w.rows);
       this.writingRows = rows.length;
       try {
-        await this.opts.db.insert(predictions).values(rows);
+        await insertPredictionRows(this.opts.db, rows);
         this.opts.onWritten?.(rows.length);
         for (const w of chunk) w.committed?.resolve();
       } catch (err) {

@@ -75,6 +75,9 @@ export class Predictor {
   private readonly logger: Logger;
   private readonly random: () => number;
   private readonly shadows = new Set<Promise<void>>();
+  /** Predict calls past routing and not yet answered: stop() lets them finish before it closes the log. */
+  private inFlight = 0;
+  private onDrained: (() => void) | undefined;
   private state: 'new' | 'running' | 'stopping' | 'stopped' = 'new';
 
   constructor(opts: PredictorOptions) {
@@ -109,6 +112,7 @@ export class Predictor {
     if (this.state === 'stopped' || this.state === 'stopping') return;
     this.state = 'stopping';
     await this.routing.stop();
+    if (this.inFlight > 0) await new Promise<void>((resolve) => (this.onDrained = resolve));
     while (this.shadows.size > 0) await Promise.allSettled([...this.shadows]);
     await this.log.close();
     await this.sessions.close();
@@ -116,6 +120,15 @@ export class Predictor {
   }
 
   async predict(projectId: string, endpointName: string, records: Record<string, unknown>[], opts: PredictOptions = {}): Promise<PredictResponse> {
+    this.inFlight++;
+    try {
+      return await this.answer(projectId, endpointName, records, opts);
+    } finally {
+      if (--this.inFlight === 0) this.onDrained?.();
+    }
+  }
+
+  private async answer(projectId: string, endpointName: string, records: Record<string, unknown>[], opts: PredictOptions): Promise<PredictResponse> {
     const traffic = this.routing.get(projectId, endpointName) ?? (await this.routing.resolve(projectId, endpointName));
     if (!traffic) {
       throw new UserError('endpoint_not_found', `There is no endpoint named "${endpointName.slice(0, 80)}"; a pipeline creates it when it deploys a model.`, 404, {
@@ -123,7 +136,7 @@ export class Predictor {
       });
     }
     if (!traffic.stable) throw new UserError('endpoint_not_ready', `Endpoint "${traffic.name}" has no model deployed yet.`, 409);
-    if (this.state === 'stopped') throw new ServiceError('shutting_down', 'This server is shutting down; retry the request (another instance, or this one once restarted).', 503, { retryAfterSeconds: RETRY_AFTER_SECONDS });
+    if (this.state === 'stopped' || this.state === 'stopping') throw new ServiceError('shutting_down', 'This server is shutting down; retry the request (another instance, or this one once restarted).', 503, { retryAfterSeconds: RETRY_AFTER_SECONDS });
     // Shed before running the model: an answer whose log row cannot be written soon must not be given.
     if (!this.log.hasRoomFor(records.length)) {
       this.metrics.observeShed('prediction_log_backpressure');
