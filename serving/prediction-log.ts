@@ -4,6 +4,14 @@ import type { Logger } from '../platform/logger';
 
 export type { PredictionLogRow } from '../db/queries/prediction-log';
 
+/** A request's place in the log, taken before its model runs. */
+export interface LogReservation {
+  /** Queues the request's rows (they may number other than reserved) and resolves once committed. */
+  write: (rows: PredictionLogRow[]) => Promise<void>;
+  /** The request ends without rows (invalid input): gives the place back. */
+  cancel: () => void;
+}
+
 interface PendingWrite {
   rows: PredictionLogRow[];
   /** Absent for rows nobody waits on (shadow copies). */
@@ -30,15 +38,17 @@ export interface PredictionLogOptions {
 export class PredictionLogWriter {
   private queue: PendingWrite[] = [];
   private queuedRows = 0;
+  /** Rows of requests admitted (tryReserve) whose rows are not queued yet: they are running their model. */
+  private reservedRows = 0;
   private writingRows = 0;
   private flushing: Promise<void> | undefined;
   private state: 'open' | 'closing' | 'closed' = 'open';
 
   constructor(private readonly opts: PredictionLogOptions) {}
 
-  /** Rows accepted and not yet committed. */
+  /** Rows admitted and not yet committed (including requests still running their model). */
   get pendingRows(): number {
-    return this.queuedRows + this.writingRows;
+    return this.reservedRows + this.queuedRows + this.writingRows;
   }
 
   /** Whether `rows` more fit under the limit (an idle log takes any request, however large). */
@@ -49,6 +59,28 @@ export class PredictionLogWriter {
 
   get accepting(): boolean {
     return this.state !== 'closed';
+  }
+
+  /**
+   * Admits a request of `rows` records before its model runs, or refuses it (undefined) when the log is
+   * behind. The reservation counts as pending until `write` queues its rows or `cancel` gives it back.
+   */
+  tryReserve(rows: number): LogReservation | undefined {
+    if (this.state === 'closed' || !this.hasRoomFor(rows)) return undefined;
+    this.reservedRows += rows;
+    let open = true;
+    const settle = (): void => {
+      if (!open) return;
+      open = false;
+      this.reservedRows -= rows;
+    };
+    return {
+      write: (logRows) => {
+        settle();
+        return this.write(logRows);
+      },
+      cancel: settle,
+    };
   }
 
   /** Appends rows; resolves once they are committed, rejects if their INSERT failed. */

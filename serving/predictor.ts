@@ -137,8 +137,13 @@ export class Predictor {
     }
     if (!traffic.stable) throw new UserError('endpoint_not_ready', `Endpoint "${traffic.name}" has no model deployed yet.`, 409);
     if (this.state === 'stopped' || this.state === 'stopping') throw new ServiceError('shutting_down', 'This server is shutting down; retry the request (another instance, or this one once restarted).', 503, { retryAfterSeconds: RETRY_AFTER_SECONDS });
-    // Shed before running the model: an answer whose log row cannot be written soon must not be given.
-    if (!this.log.hasRoomFor(records.length)) {
+    const route = chooseRoute(traffic.canary?.weight ?? 0, opts.routingKey, this.random);
+    const version = route === 'canary' && traffic.canary ? traffic.canary.version : traffic.stable;
+    const features = version.inputSchema.features;
+    const x = recordsToMatrix(records, features);
+    // Admitted before the model runs: an answer whose log rows cannot be written soon must not be given.
+    const reservation = this.log.tryReserve(records.length);
+    if (!reservation) {
       this.metrics.observeShed('prediction_log_backpressure');
       throw new ServiceError(
         'prediction_log_backpressure',
@@ -147,11 +152,6 @@ export class Predictor {
         { retryAfterSeconds: RETRY_AFTER_SECONDS },
       );
     }
-
-    const route = chooseRoute(traffic.canary?.weight ?? 0, opts.routingKey, this.random);
-    const version = route === 'canary' && traffic.canary ? traffic.canary.version : traffic.stable;
-    const features = version.inputSchema.features;
-    const x = recordsToMatrix(records, features);
     const requestId = opts.requestId ?? newId('req');
     const labels: PredictionLabels = { project: traffic.projectName, endpoint: traffic.name, version: versionLabel(version), route };
     const started = performance.now();
@@ -175,13 +175,13 @@ export class Predictor {
       const failure = modelFailure(err, version);
       const failedMs = performance.now() - started;
       // A failing version must show in the error-rate gate: its failures are logged like its answers.
-      await this.log.write(records.map((r) => rowOf(r, { id: newId('pred'), outputs: null, error: `${failure.code}: ${failure.message}` }, failedMs))).catch((logErr: unknown) => {
+      await reservation.write(records.map((r) => rowOf(r, { id: newId('pred'), outputs: null, error: `${failure.code}: ${failure.message}` }, failedMs))).catch((logErr: unknown) => {
         this.logger.error({ err: logErr, requestId }, 'failed prediction could not be logged');
       });
       this.metrics.observeError(labels, failure.code, records.length, failedMs / 1000);
       throw failure;
     }
-    await this.log.write(results.map((p, i) => rowOf(records[i] as Record<string, unknown>, { id: p.id, outputs: outputOf(p), error: null }, latencyMs)));
+    await reservation.write(results.map((p, i) => rowOf(records[i] as Record<string, unknown>, { id: p.id, outputs: outputOf(p), error: null }, latencyMs)));
     this.metrics.observePrediction(labels, records.length, (performance.now() - started) / 1000);
     if (traffic.shadow) this.runShadow(traffic, traffic.shadow, records, requestId);
     return { endpoint: traffic.name, modelVersion: { id: version.id, model: version.model, version: version.version }, route, predictions: results };
