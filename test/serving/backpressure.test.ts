@@ -20,7 +20,7 @@ describe('prediction-log back-pressure', () => {
     await setEndpointTraffic(db, { projectId: t.projectId, endpoint: 'busy', stable: version.id });
 
     // On PostgreSQL, hold the predictions table locked so the log cannot write at all for a while.
-    let unlock: (() => Promise<void>) | undefined;
+    let unlock: (() => void) | undefined;
     if (t.database.kind === 'postgres') {
       let release!: () => void;
       const held = new Promise<void>((r) => (release = r));
@@ -32,7 +32,7 @@ describe('prediction-log back-pressure', () => {
         });
       });
       await locked;
-      unlock = async () => release();
+      unlock = release;
     }
 
     const send = () =>
@@ -42,7 +42,7 @@ describe('prediction-log back-pressure', () => {
         body: (await res.json()) as { predictions?: { id: string }[]; error?: { code: string } },
       }));
     const pending = Array.from({ length: 200 }, send);
-    if (unlock) setTimeout(() => void unlock?.(), 500);
+    if (unlock) setTimeout(unlock, 500);
     const answers = await Promise.all(pending);
 
     const shed = answers.filter((a) => a.status === 503);
