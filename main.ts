@@ -60,6 +60,7 @@ async function main(): Promise<void> {
     artifactGc: { scheduleId: ARTIFACT_GC_SCHEDULE_ID, ...config.artifactGc },
     serving: config.serving,
     listen: database.listen,
+    copyIn: database.copyIn,
     temporalUiUrl,
   });
 

@@ -22,6 +22,11 @@ export interface DatabaseHandle {
    * backoff and then calls `onResync`, since notifications sent while it was away are lost.
    */
   listen: (channel: string, handlers: NotificationHandlers) => Promise<() => Promise<void>>;
+  /**
+   * `COPY table (columns) FROM` rows in PostgreSQL's text format, where the driver can (PGlite: about twice
+   * the rows per second of a multi-row INSERT, on the thread that also serves requests). Undefined on pg.
+   */
+  copyIn?: (table: string, columns: readonly string[], text: string) => Promise<void>;
   close(): Promise<void>;
 }
 
@@ -85,6 +90,10 @@ export async function openDatabase(target: DatabaseTarget): Promise<DatabaseHand
       return async () => {
         if (!client.closed) await unlisten();
       };
+    },
+    async copyIn(table, columns, text) {
+      const quoted = (name: string): string => `"${name.replaceAll('"', '""')}"`;
+      await client.query(`COPY ${quoted(table)} (${columns.map(quoted).join(', ')}) FROM '/dev/blob'`, [], { blob: new Blob([text]) });
     },
     close: () => client.close(),
   };

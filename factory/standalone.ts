@@ -30,6 +30,7 @@ export function runStandalone(role: string, parts: FactoryOptions['parts']): voi
       artifactGc: { scheduleId: ARTIFACT_GC_SCHEDULE_ID, ...config.artifactGc },
     serving: config.serving,
     listen: database.listen,
+    copyIn: database.copyIn,
     });
     logger.info({ temporal: config.temporalAddress, port: parts.api ? config.port : undefined }, `${role} started`);
     const shutdown = async (): Promise<void> => {

@@ -42,6 +42,8 @@ export interface FactoryOptions {
   serving?: ServingConfig;
   /** The database handle's LISTEN, so the routing table hears traffic changes at once (else it polls only). */
   listen?: DatabaseHandle['listen'];
+  /** The database handle's COPY (PGlite has one), which the prediction log prefers to INSERT. */
+  copyIn?: DatabaseHandle['copyIn'];
 }
 
 export interface Factory {
@@ -106,7 +108,7 @@ export async function startFactory(opts: FactoryOptions): Promise<Factory> {
   }
 
   const metrics = new ServingMetrics();
-  const predictor = new Predictor({ db: opts.db, artifacts, logger, metrics, config: opts.serving, listen: opts.listen });
+  const predictor = new Predictor({ db: opts.db, artifacts, logger, metrics, config: opts.serving, listen: opts.listen, copyIn: opts.copyIn });
   if (opts.parts.api) await predictor.start();
   const app = createApp({
     db: opts.db,

@@ -1,5 +1,5 @@
-import type { Db } from '../db/client';
-import { insertPredictionRows, type PredictionLogRow } from '../db/queries/prediction-log';
+import type { DatabaseHandle, Db } from '../db/client';
+import { appendPredictionRows, type PredictionLogRow } from '../db/queries/prediction-log';
 import type { Logger } from '../platform/logger';
 
 export type { PredictionLogRow } from '../db/queries/prediction-log';
@@ -20,6 +20,8 @@ interface PendingWrite {
 
 export interface PredictionLogOptions {
   db: Db;
+  /** The database handle's COPY, when it has one (PGlite). */
+  copyIn?: DatabaseHandle['copyIn'];
   /** Rows accepted but not yet committed above which new predictions are refused (503). */
   maxPendingRows: number;
   /** Rows per INSERT (whole requests are never split, so one large request may exceed it). */
@@ -121,7 +123,7 @@ export class PredictionLogWriter {
       const rows = chunk.flatMap((w) => w.rows);
       this.writingRows = rows.length;
       try {
-        await insertPredictionRows(this.opts.db, rows);
+        await appendPredictionRows(this.opts, rows);
         this.opts.onWritten?.(rows.length);
         for (const w of chunk) w.committed?.resolve();
       } catch (err) {

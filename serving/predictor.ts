@@ -54,6 +54,8 @@ export interface PredictorOptions {
   config?: ServingConfig;
   /** LISTEN/NOTIFY for routing-table changes (the database handle's); without it the poll alone keeps the table current. */
   listen?: DatabaseHandle['listen'];
+  /** The database handle's COPY (PGlite), for the prediction log. */
+  copyIn?: DatabaseHandle['copyIn'];
   /** For canary draws; tests pass a seeded one. */
   random?: () => number;
 }
@@ -90,6 +92,7 @@ export class Predictor {
     this.batcher = new InferenceBatcher({ ...config.batching, onRun: (label, rows) => this.metrics.observeBatch(label, rows) });
     this.log = new PredictionLogWriter({
       db: opts.db,
+      copyIn: opts.copyIn,
       ...config.predictionLog,
       logger: opts.logger,
       onPending: (rows) => this.metrics.setLogPending(rows),

@@ -68,6 +68,7 @@ export async function startTestFactory(
     artifactGc: opts.artifactGc,
     serving: { ...DEFAULT_SERVING_CONFIG, ...opts.serving },
     listen: database.listen,
+    copyIn: database.copyIn,
   };
   const factory = await startFactory(options);
   const extra: Factory[] = [];
