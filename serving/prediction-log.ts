@@ -26,6 +26,8 @@ export interface PredictionLogOptions {
   maxPendingRows: number;
   /** Rows per INSERT (whole requests are never split, so one large request may exceed it). */
   chunkRows: number;
+  /** INSERTs in flight at once (1 on PGlite, whose one connection runs them in turn anyway). */
+  concurrency?: number;
   logger: Logger;
   onPending?: (rows: number) => void;
   onWritten?: (rows: number) => void;
@@ -34,8 +36,8 @@ export interface PredictionLogOptions {
 /**
  * The prediction log's writer: group commit. Every request waiting when an INSERT starts is written by
  * that one multi-row INSERT, and `write` resolves only after the commit, so an answer the caller got is
- * in the database even if the process is SIGKILLed right after. One INSERT runs at a time; what arrives
- * meanwhile joins the next.
+ * in the database even if the process is SIGKILLed right after. Up to `concurrency` INSERTs run at once;
+ * what arrives while all are busy joins the next.
  */
 export class PredictionLogWriter {
   private queue: PendingWrite[] = [];
@@ -43,7 +45,7 @@ export class PredictionLogWriter {
   /** Rows of requests admitted (tryReserve) whose rows are not queued yet: they are running their model. */
   private reservedRows = 0;
   private writingRows = 0;
-  private flushing: Promise<void> | undefined;
+  private readonly lanes = new Set<Promise<void>>();
   private state: 'open' | 'closing' | 'closed' = 'open';
 
   constructor(private readonly opts: PredictionLogOptions) {}
@@ -102,7 +104,7 @@ export class PredictionLogWriter {
   async close(): Promise<void> {
     if (this.state === 'closed') return;
     this.state = 'closing';
-    while (this.flushing) await this.flushing;
+    while (this.lanes.size > 0) await Promise.all([...this.lanes]);
     this.state = 'closed';
   }
 
@@ -110,18 +112,20 @@ export class PredictionLogWriter {
     this.queue.push(write);
     this.queuedRows += write.rows.length;
     this.opts.onPending?.(this.pendingRows);
-    this.flushing ??= this.flush().finally(() => {
-      this.flushing = undefined;
-    });
+    if (this.lanes.size < (this.opts.concurrency ?? 1)) {
+      const lane: Promise<void> = this.drain().finally(() => this.lanes.delete(lane));
+      this.lanes.add(lane);
+    }
   }
 
-  private async flush(): Promise<void> {
+  /** One writer: takes whatever is queued (up to a chunk), writes it, and goes on until the queue is empty. */
+  private async drain(): Promise<void> {
     // Let the requests answering in this turn of the event loop join the first INSERT.
     await new Promise<void>((resolve) => setImmediate(resolve));
     while (this.queue.length > 0) {
       const chunk = this.takeChunk();
       const rows = chunk.flatMap((w) => w.rows);
-      this.writingRows = rows.length;
+      this.writingRows += rows.length;
       try {
         await appendPredictionRows(this.opts, rows);
         this.opts.onWritten?.(rows.length);
@@ -130,7 +134,7 @@ export class PredictionLogWriter {
         this.opts.logger.error({ err, rows: rows.length }, 'prediction log INSERT failed; the requests waiting on it get an error');
         for (const w of chunk) w.committed?.reject(err);
       } finally {
-        this.writingRows = 0;
+        this.writingRows -= rows.length;
         this.opts.onPending?.(this.pendingRows);
       }
     }

@@ -94,6 +94,8 @@ export class Predictor {
       db: opts.db,
       copyIn: opts.copyIn,
       ...config.predictionLog,
+      // PostgreSQL commits on several pooled connections at once; a request then waits for its own commit, not the one before.
+      concurrency: opts.copyIn ? 1 : 4,
       logger: opts.logger,
       onPending: (rows) => this.metrics.setLogPending(rows),
       onWritten: (rows) => this.metrics.observeLogWritten(rows),
