@@ -47,9 +47,10 @@ describe('InferenceBatcher', () => {
 
   it('waits up to maxDelayMs for company, and runs as soon as maxRows are waiting', async () => {
     runs.length = 0;
-    const delayed = new InferenceBatcher({ enabled: true, maxRows: 100, maxDelayMs: 30 });
+    // Generous, so a loaded machine cannot make the second request miss the window.
+    const delayed = new InferenceBatcher({ enabled: true, maxRows: 100, maxDelayMs: 300 });
     const first = delayed.run('v1', rowsOf(1, 1), 1, run);
-    await new Promise((r) => setTimeout(r, 5));
+    await new Promise((r) => setImmediate(r));
     const second = delayed.run('v1', rowsOf(2, 2), 2, run);
     await Promise.all([first, second]);
     expect(runs).toEqual([3]);
