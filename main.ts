@@ -59,6 +59,9 @@ async function main(): Promise<void> {
     activityTimeouts: { heartbeatTimeoutMs: config.heartbeatTimeoutMs },
     artifactGc: { scheduleId: ARTIFACT_GC_SCHEDULE_ID, ...config.artifactGc },
     metricsToken: config.metricsToken,
+    serving: config.serving,
+    listen: database.listen,
+    copyIn: database.copyIn,
     temporalUiUrl,
   });
 

@@ -3,6 +3,7 @@ import type { ArtifactStore } from '../artifacts/store';
 import type { Db } from '../db/client';
 import type { Logger } from '../platform/logger';
 import type { ServingMetrics } from '../serving/metrics';
+import type { ApiKeyCache } from './middleware/api-key-auth';
 import type { Predictor } from '../serving/predictor';
 import type { ActivityTimeouts, TaskQueues } from '../workflows/contracts';
 
@@ -27,4 +28,8 @@ export interface ApiDeps {
   activityTimeouts?: ActivityTimeouts;
   /** Grace period of an artifact collection started through the API (default 24 h). */
   artifactGraceMs?: number;
+  /** How long an API key lookup is reused (FACTORY_API_KEY_CACHE_TTL_MS, default 5 s); 0 reads the database every time. */
+  apiKeyCacheTtlMs?: number;
+  /** Set by createApp: the auth middleware's key cache, which the revoke route clears. */
+  apiKeyCache?: ApiKeyCache;
 }

@@ -29,6 +29,9 @@ export function runStandalone(role: string, parts: FactoryOptions['parts']): voi
       activityTimeouts: { heartbeatTimeoutMs: config.heartbeatTimeoutMs },
       artifactGc: { scheduleId: ARTIFACT_GC_SCHEDULE_ID, ...config.artifactGc },
       metricsToken: config.metricsToken,
+    serving: config.serving,
+    listen: database.listen,
+    copyIn: database.copyIn,
     });
     logger.info({ temporal: config.temporalAddress, port: parts.api ? config.port : undefined }, `${role} started`);
     const shutdown = async (): Promise<void> => {

@@ -6,7 +6,8 @@ import type { ActivityDeps } from '../activities';
 import { createApp } from '../api/app';
 import type { ApiEnv } from '../api/env';
 import { ArtifactStore } from '../artifacts/store';
-import type { Db } from '../db/client';
+import type { DatabaseHandle, Db } from '../db/client';
+import type { ServingConfig } from '../platform/config';
 import type { Logger } from '../platform/logger';
 import { initTfBackend } from '../ml/tf-backend';
 import { ServingMetrics } from '../serving/metrics';
@@ -39,14 +40,23 @@ export interface FactoryOptions {
   metricsToken?: string;
   /** Create (or update) the Temporal Schedule that collects unreferenced artifacts; omit in processes that should not. */
   artifactGc?: { scheduleId: string; intervalHours: number; graceMs: number };
+  /** The data plane's knobs (platform/config.ts defaults when omitted). */
+  serving?: ServingConfig;
+  /** The database handle's LISTEN, so the routing table hears traffic changes at once (else it polls only). */
+  listen?: DatabaseHandle['listen'];
+  /** The database handle's COPY (PGlite has one), which the prediction log prefers to INSERT. */
+  copyIn?: DatabaseHandle['copyIn'];
 }
 
 export interface Factory {
   app: Hono<ApiEnv>;
-  metrics: ServingMetrics;
   client: Client;
   artifacts: ArtifactStore;
   server: ServerType | undefined;
+  /** The inference data plane: routing table, sessions, batching, prediction log. */
+  predictor: Predictor;
+  metrics: ServingMetrics;
+  /** Graceful: stops taking requests, lets those in flight finish, flushes the prediction log, then stops the workers. */
   stop(): Promise<void>;
 }
 
@@ -102,11 +112,14 @@ export async function startFactory(opts: FactoryOptions): Promise<Factory> {
 
   const metrics = new ServingMetrics();
   let draining = false;
+  const predictor = new Predictor({ db: opts.db, artifacts, logger, metrics, config: opts.serving, listen: opts.listen, copyIn: opts.copyIn });
+  if (opts.parts.api) await predictor.start();
   const app = createApp({
     db: opts.db,
     temporal: client,
     artifacts,
-    predictor: new Predictor(opts.db, artifacts),
+    predictor,
+    apiKeyCacheTtlMs: opts.serving?.apiKeyCacheTtlMs,
     metrics,
     metricsToken: opts.metricsToken,
     draining: () => draining,
@@ -124,6 +137,8 @@ export async function startFactory(opts: FactoryOptions): Promise<Factory> {
   const stopAll = async (): Promise<void> => {
     draining = true;
     if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
+    // After the server: every request it answered had its rows committed; this flushes shadow copies and releases sessions.
+    await predictor.stop();
     for (const w of workers) if (w.getState() === 'RUNNING') w.shutdown();
     await Promise.allSettled(running);
     await nativeConnection?.close();
@@ -131,10 +146,11 @@ export async function startFactory(opts: FactoryOptions): Promise<Factory> {
   };
   return {
     app,
-    metrics,
     client,
     artifacts,
     server,
+    predictor,
+    metrics,
     stop: () => (stopped ??= stopAll()),
   };
 }

@@ -29,6 +29,14 @@ const envSchema = z.object({
   FACTORY_ARTIFACT_GC_INTERVAL_HOURS: z.coerce.number().positive().default(24),
   FACTORY_ARTIFACT_GRACE_HOURS: z.coerce.number().min(0).default(24),
   FACTORY_METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+  FACTORY_ROUTING_POLL_MS: z.coerce.number().int().min(100, 'must be at least 100 (milliseconds)').default(5_000),
+  FACTORY_SESSION_CACHE_SIZE: z.coerce.number().int().min(1, 'must keep at least one session').default(16),
+  FACTORY_BATCHING: z.enum(['on', 'off'], { message: "must be 'on' or 'off'" }).default('on'),
+  FACTORY_BATCH_MAX_ROWS: z.coerce.number().int().min(1).max(100_000).default(256),
+  FACTORY_BATCH_MAX_DELAY_MS: z.coerce.number().min(0).max(1_000, 'must be at most 1000 (milliseconds)').default(0),
+  FACTORY_PREDICTION_LOG_MAX_PENDING_ROWS: z.coerce.number().int().min(1).default(20_000),
+  FACTORY_PREDICTION_LOG_CHUNK_ROWS: z.coerce.number().int().min(1).max(5_000, 'must be at most 5000 (PostgreSQL allows 65535 parameters per INSERT)').default(500),
+  FACTORY_API_KEY_CACHE_TTL_MS: z.coerce.number().int().min(0).max(60_000, 'must be at most 60000: a revoked key works this long on other processes').default(5_000),
 });
 
 export interface FactoryConfig {
@@ -51,7 +59,30 @@ export interface FactoryConfig {
   artifactGc: { intervalHours: number; graceMs: number };
   /** Bearer token /metrics requires; unset leaves /metrics open to in-cluster scrapers. */
   metricsToken: string | undefined;
+  serving: ServingConfig;
 }
+
+/** The inference data plane's knobs (FACTORY_ROUTING_POLL_MS, FACTORY_BATCH_*, FACTORY_PREDICTION_LOG_*, …). */
+export interface ServingConfig {
+  /** How often the routing table compares endpoints' updated_at: a safety net under LISTEN/NOTIFY. */
+  routingPollMs: number;
+  /** ONNX sessions kept loaded (an LRU by model version). */
+  sessionCacheSize: number;
+  /** Dynamic batching: concurrent requests to one model version share an onnxruntime run. */
+  batching: { enabled: boolean; maxRows: number; maxDelayMs: number };
+  /** Pending prediction-log rows above which predict answers 503, and rows per INSERT. */
+  predictionLog: { maxPendingRows: number; chunkRows: number };
+  /** How long an API key lookup is reused; 0 reads the database on every request. */
+  apiKeyCacheTtlMs: number;
+}
+
+export const DEFAULT_SERVING_CONFIG: ServingConfig = {
+  routingPollMs: 5_000,
+  sessionCacheSize: 16,
+  batching: { enabled: true, maxRows: 256, maxDelayMs: 0 },
+  predictionLog: { maxPendingRows: 20_000, chunkRows: 500 },
+  apiKeyCacheTtlMs: 5_000,
+};
 
 /** Thrown at start-up with one line per environment problem. */
 export class ConfigError extends Error {
@@ -87,5 +118,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): FactoryConfig 
     logLevel: e.LOG_LEVEL,
     artifactGc: { intervalHours: e.FACTORY_ARTIFACT_GC_INTERVAL_HOURS, graceMs: e.FACTORY_ARTIFACT_GRACE_HOURS * 3_600_000 },
     metricsToken: e.FACTORY_METRICS_TOKEN,
+    serving: {
+      routingPollMs: e.FACTORY_ROUTING_POLL_MS,
+      sessionCacheSize: e.FACTORY_SESSION_CACHE_SIZE,
+      batching: { enabled: e.FACTORY_BATCHING === 'on', maxRows: e.FACTORY_BATCH_MAX_ROWS, maxDelayMs: e.FACTORY_BATCH_MAX_DELAY_MS },
+      predictionLog: { maxPendingRows: e.FACTORY_PREDICTION_LOG_MAX_PENDING_ROWS, chunkRows: e.FACTORY_PREDICTION_LOG_CHUNK_ROWS },
+      apiKeyCacheTtlMs: e.FACTORY_API_KEY_CACHE_TTL_MS,
+    },
   };
 }

@@ -1,5 +1,6 @@
 import { eq } from 'drizzle-orm';
 import { moveAliasIn } from '../../db/queries/aliases';
+import { notifyEndpointChanged } from '../../db/queries/endpoints';
 import { auditLog, endpointEvents, endpoints, modelVersions } from '../../db/schema';
 import { newId } from '../../platform/ids';
 import { UserError } from '../../platform/user-error';
@@ -34,6 +35,8 @@ export function createDeployActivities(deps: ActivityDeps) {
           .update(endpoints)
           .set({ stableVersionId: version.id, canaryVersionId: null, canaryWeight: 0, status: 'live', failure: null, failureCause: null, updatedAt: new Date() })
           .where(eq(endpoints.id, endpoint.id));
+        // Inference servers reload the endpoint when this commits (not before, and never if it rolls back).
+        await notifyEndpointChanged(tx, endpoint.id);
         await tx.insert(endpointEvents).values({
           id: newId('epe'),
           endpointId: endpoint.id,

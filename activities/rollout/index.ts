@@ -39,12 +39,17 @@ export function createRolloutActivities(deps: ActivityDeps) {
       };
     },
 
-    /** Writes how a rollout stands on the endpoint row (no traffic change): its final status once it ends. */
+    /** Writes how a rollout stands on the endpoint row (no traffic change): its final status once it ends; inference servers reload their rollout gauges. */
     async recordRolloutSummary(input: { projectId: string; endpointName: string; summary: Omit<EndpointRolloutSummary, 'updatedAt'> }): Promise<void> {
-      await deps.db
-        .update(endpoints)
-        .set({ rollout: { ...input.summary, updatedAt: new Date().toISOString() } })
-        .where(and(eq(endpoints.projectId, input.projectId), eq(endpoints.name, input.endpointName)));
+      const now = new Date();
+      await deps.db.transaction(async (tx) => {
+        const updated = await tx
+          .update(endpoints)
+          .set({ rollout: { ...input.summary, updatedAt: now.toISOString() }, updatedAt: now })
+          .where(and(eq(endpoints.projectId, input.projectId), eq(endpoints.name, input.endpointName)))
+          .returning({ id: endpoints.id });
+        for (const { id } of updated) await notifyEndpointChanged(tx, id);
+      });
     },
 
     /**

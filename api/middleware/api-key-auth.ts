@@ -1,12 +1,50 @@
 import type { MiddlewareHandler } from 'hono';
 import type { Db } from '../../db/client';
-import { findActiveApiKey } from '../../db/queries/api-keys';
+import { findActiveApiKeyByHash } from '../../db/queries/api-keys';
 import type { ApiKeyRole } from '../../db/schema';
+import { hashApiKey } from '../../platform/api-keys';
 import { UserError } from '../../platform/user-error';
-import type { ApiEnv } from '../env';
+import type { ApiEnv, AuthContext } from '../env';
+
+type CachedKey = Omit<AuthContext, 'keyId'> & { id: string };
+
+/**
+ * Active API keys by sha256, reused for `ttlMs` so a predict does not read api_keys. A revoke through this
+ * process's API takes effect here at once (`forgetKey`); on other API processes the revoked key keeps
+ * working until their entry expires, at most `ttlMs` (FACTORY_API_KEY_CACHE_TTL_MS, 5 s by default).
+ * Unknown keys are not cached, so a key created a moment ago works at once everywhere.
+ */
+export class ApiKeyCache {
+  private readonly entries = new Map<string, { key: CachedKey; expires: number }>();
+
+  constructor(
+    readonly ttlMs: number,
+    private readonly maxEntries = 10_000,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  get(hash: string): CachedKey | undefined {
+    const hit = this.entries.get(hash);
+    if (!hit) return undefined;
+    if (hit.expires > this.now()) return hit.key;
+    this.entries.delete(hash);
+    return undefined;
+  }
+
+  set(hash: string, key: CachedKey): void {
+    if (this.ttlMs <= 0) return;
+    if (this.entries.size >= this.maxEntries) this.entries.clear();
+    this.entries.set(hash, { key, expires: this.now() + this.ttlMs });
+  }
+
+  /** Drops a revoked key (by id: its hash is not known to the revoke route). */
+  forgetKey(keyId: string): void {
+    for (const [hash, { key }] of this.entries) if (key.id === keyId) this.entries.delete(hash);
+  }
+}
 
 /** `Authorization: Bearer <key>` → the key's project and role; keys are looked up by their sha256 only. */
-export function apiKeyAuth({ db }: { db: Db }): MiddlewareHandler<ApiEnv> {
+export function apiKeyAuth({ db, cache }: { db: Db; cache?: ApiKeyCache }): MiddlewareHandler<ApiEnv> {
   return async (c, next) => {
     const header = c.req.header('authorization');
     if (!header) {
@@ -16,7 +54,12 @@ export function apiKeyAuth({ db }: { db: Db }): MiddlewareHandler<ApiEnv> {
     if (!match?.[1]) {
       throw new UserError('malformed_authorization', "The Authorization header must be 'Bearer <key>'.", 401);
     }
-    const key = await findActiveApiKey(db, match[1]);
+    const hash = hashApiKey(match[1]);
+    let key = cache?.get(hash);
+    if (!key) {
+      key = await findActiveApiKeyByHash(db, hash);
+      if (key) cache?.set(hash, key);
+    }
     if (!key) throw new UserError('invalid_api_key', 'The API key is not valid or has been revoked; check the key you sent.', 401);
     c.set('auth', { projectId: key.projectId, keyId: key.id, role: key.role });
     await next();

@@ -1,6 +1,7 @@
 import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { Logger } from '../../platform/logger';
+import { ServiceError } from '../../platform/service-error';
 import { UserError } from '../../platform/user-error';
 import { userErrorFromFailure } from '../temporal-errors';
 
@@ -16,6 +17,12 @@ export function errorHandler(logger: Logger) {
       // The rest of an over-limit body is not read: tell the client this connection ends with the answer.
       if (userError.status === 413) c.header('Connection', 'close');
       return c.json(errorBody(userError), userError.status);
+    }
+    // Counted in the serving metrics and (model failures) in the prediction log, not logged per request: a broken canary would flood the log.
+    if (err instanceof ServiceError) {
+      const { retryAfterSeconds, ...details } = err.details;
+      if (retryAfterSeconds !== undefined) c.header('Retry-After', String(retryAfterSeconds));
+      return c.json({ error: { code: err.code, message: err.message, ...details, ...(retryAfterSeconds !== undefined && { retryAfterSeconds }) } }, err.status);
     }
     if (err instanceof HTTPException) {
       return c.json({ error: { code: 'http_error', message: err.message || 'The request could not be handled.' } }, err.status);

@@ -34,6 +34,7 @@ export function apiKeyRoutes(deps: ApiDeps) {
     if (!(await revokeApiKey(deps.db, { projectId: auth.projectId, id, actor: auth.keyId }))) {
       throw new UserError('api_key_not_found', `No active API key ${id.slice(0, 60)} in this project.`, 404);
     }
+    deps.apiKeyCache?.forgetKey(id);
     return c.body(null, 204);
   });
 

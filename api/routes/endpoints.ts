@@ -29,7 +29,7 @@ import {
 import { planRollout } from '../../workflows/endpoint-controller-plan';
 import type { ApiDeps } from '../deps';
 import type { ApiEnv } from '../env';
-import { predictWithMetrics, ROUTING_KEY_HEADER } from '../predict-call';
+import { ROUTING_KEY_HEADER } from '../routing-key';
 import { answerOnce, idempotencyKeyOf, sha256Hex } from '../idempotency';
 import { checkResourceName, parseJsonBody, RESOURCE_NAME } from '../json-body';
 import { requireRole } from '../middleware/api-key-auth';
@@ -101,8 +101,8 @@ export function endpointRoutes(deps: ApiDeps) {
 
   app.post('/:name/predict', requireRole('operator'), async (c) => {
     const { records } = await parseJsonBody(c, predictRequest);
-    const opts = { routingKey: c.req.header(ROUTING_KEY_HEADER), requestId: c.get('requestId') };
-    return c.json(await predictWithMetrics(deps, c.get('auth').projectId, c.req.param('name'), records, opts));
+    const routingKey = c.req.header(ROUTING_KEY_HEADER);
+    return c.json(await deps.predictor.predict(c.get('auth').projectId, c.req.param('name'), records, { routingKey, requestId: c.get('requestId') }));
   });
 
   /** The project's endpoints with where their traffic goes. */

@@ -11,7 +11,7 @@ import type { ApiEnv } from '../env';
 import { parseJsonBody } from '../json-body';
 import { inputMetadata, outputMetadata, predictionsToTensors, tensorsToRecords } from '../kserve-v2-tensors';
 import { apiKeyAuth, requireRole } from '../middleware/api-key-auth';
-import { predictWithMetrics, ROUTING_KEY_HEADER } from '../predict-call';
+import { ROUTING_KEY_HEADER } from '../routing-key';
 import { userErrorFromFailure } from '../temporal-errors';
 import { MAX_RECORDS_PER_REQUEST } from './endpoints';
 
@@ -106,7 +106,7 @@ export function kserveV2Routes(deps: ApiDeps, opts: { bodyLimit: MiddlewareHandl
     const records = tensorsToRecords(request.inputs, featureUnion(serving), MAX_RECORDS_PER_REQUEST);
     if (request.outputs) checkRequestedOutputs(request.outputs, serving);
     const requestId = c.get('requestId');
-    const answer = await predictWithMetrics(deps, projectId, name, records, { routingKey: c.req.header(ROUTING_KEY_HEADER), requestId });
+    const answer = await deps.predictor.predict(projectId, name, records, { routingKey: c.req.header(ROUTING_KEY_HEADER), requestId });
     const version = described.versions.find((v) => v.id === answer.modelVersion.id) ?? (await deps.predictor.describe(projectId, name))?.versions.find((v) => v.id === answer.modelVersion.id);
     if (!version) throw new Error(`model version ${answer.modelVersion.id} answered but is not among endpoint ${name}'s versions`);
     if (pinned !== undefined && String(answer.modelVersion.version) !== pinned) {

@@ -6,12 +6,9 @@ import { displayPrefix, generateApiKey, hashApiKey } from '../../platform/api-ke
 
 export type ApiKeyRow = typeof apiKeys.$inferSelect;
 
-/** The active key with this secret, looked up by its sha256 only. */
-export async function findActiveApiKey(db: Db, secret: string): Promise<Pick<ApiKeyRow, 'id' | 'projectId' | 'role'> | undefined> {
-  const [key] = await db
-    .select({ id: apiKeys.id, projectId: apiKeys.projectId, role: apiKeys.role })
-    .from(apiKeys)
-    .where(and(eq(apiKeys.keyHash, hashApiKey(secret)), isNull(apiKeys.revokedAt)));
+/** The active key whose secret has this sha256 (hashApiKey): keys are looked up by their hash only. */
+export async function findActiveApiKeyByHash(db: Db, keyHash: string): Promise<Pick<ApiKeyRow, 'id' | 'projectId' | 'role'> | undefined> {
+  const [key] = await db.select({ id: apiKeys.id, projectId: apiKeys.projectId, role: apiKeys.role }).from(apiKeys).where(and(eq(apiKeys.keyHash, keyHash), isNull(apiKeys.revokedAt)));
   return key;
 }
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from '../../platform/config';
+import { ConfigError, DEFAULT_SERVING_CONFIG, loadConfig } from '../../platform/config';
 
 describe('loadConfig', () => {
   it('defaults to the embedded PGlite and dev server', () => {
@@ -44,5 +44,15 @@ describe('loadConfig', () => {
     expect(loadConfig({ FACTORY_ARTIFACT_GC_INTERVAL_HOURS: '6', FACTORY_ARTIFACT_GRACE_HOURS: '0.5' }).artifactGc).toEqual({ intervalHours: 6, graceMs: 1_800_000 });
     expect(() => loadConfig({ FACTORY_ARTIFACT_GRACE_HOURS: '-1' })).toThrow(/FACTORY_ARTIFACT_GRACE_HOURS/);
     expect(() => loadConfig({ FACTORY_ARTIFACT_GC_INTERVAL_HOURS: '0' })).toThrow(/FACTORY_ARTIFACT_GC_INTERVAL_HOURS/);
+  });
+
+  it('reads the serving knobs with defaults, and names a bad one', () => {
+    expect(loadConfig({}).serving).toEqual(DEFAULT_SERVING_CONFIG);
+    expect(
+      loadConfig({ FACTORY_BATCHING: 'off', FACTORY_BATCH_MAX_ROWS: '64', FACTORY_BATCH_MAX_DELAY_MS: '2', FACTORY_PREDICTION_LOG_MAX_PENDING_ROWS: '100', FACTORY_ROUTING_POLL_MS: '250' }).serving,
+    ).toMatchObject({ routingPollMs: 250, batching: { enabled: false, maxRows: 64, maxDelayMs: 2 }, predictionLog: { maxPendingRows: 100, chunkRows: 500 } });
+    expect(() => loadConfig({ FACTORY_BATCHING: 'maybe' })).toThrow(/FACTORY_BATCHING: must be 'on' or 'off'/);
+    expect(() => loadConfig({ FACTORY_API_KEY_CACHE_TTL_MS: '600000' })).toThrow(/FACTORY_API_KEY_CACHE_TTL_MS: must be at most 60000/);
+    expect(() => loadConfig({ FACTORY_PREDICTION_LOG_CHUNK_ROWS: '0' })).toThrow(/FACTORY_PREDICTION_LOG_CHUNK_ROWS/);
   });
 });

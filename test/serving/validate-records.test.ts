@@ -12,6 +12,9 @@ describe('recordsToMatrix', () => {
     [[{ a: Number.POSITIVE_INFINITY, b: 1 }], 'invalid_feature_value', 'records[0].a'],
     [[{ a: '1', b: 1 }], 'invalid_feature_value', 'records[0].a'],
     [[{ a: null, b: 1 }], 'invalid_feature_value', 'records[0].a'],
+    [[{ a: 1, b: 'NaN' }], 'invalid_feature_value', 'records[0].b'],
+    [[{ a: 'Infinity', b: 1 }], 'invalid_feature_value', 'records[0].a'],
+    [[{ a: 1, b: 1 }, { a: 1, b: '-inf' }], 'invalid_feature_value', 'records[1].b'],
   ])('%j → %s at %s', (records, code, field) => {
     let error: unknown;
     try {
@@ -21,5 +24,10 @@ describe('recordsToMatrix', () => {
     }
     expect(error).toBeInstanceOf(UserError);
     expect(error).toMatchObject({ code, details: { field } });
+  });
+
+  it('says why a spelled-out NaN or Infinity is refused', () => {
+    expect(() => recordsToMatrix([{ a: 'NaN', b: 1 }], ['a', 'b'])).toThrow(/records\[0\]\.a is "NaN", which stands for a number JSON cannot carry; send a finite number/);
+    expect(() => recordsToMatrix([{ a: Number.NaN, b: 1 }], ['a', 'b'])).toThrow(/records\[0\]\.a is NaN; send a finite number/);
   });
 });

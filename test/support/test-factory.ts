@@ -5,6 +5,7 @@ import path from 'node:path';
 import { inject } from 'vitest';
 import { openDatabase, type DatabaseHandle } from '../../db/client';
 import { apiKeys } from '../../db/schema';
+import { DEFAULT_SERVING_CONFIG, type ServingConfig } from '../../platform/config';
 import { createLogger } from '../../platform/logger';
 import { displayPrefix, hashApiKey } from '../../platform/api-keys';
 import { bootstrapProject } from '../../db/queries/projects';
@@ -34,7 +35,14 @@ export interface TestFactory {
  * task queues so test files can run side by side. One per test file (beforeAll), never per test.
  */
 export async function startTestFactory(
-  opts: { maxUploadBytes?: number; parts?: FactoryOptions['parts']; activityTimeouts?: FactoryOptions['activityTimeouts']; artifactGc?: FactoryOptions['artifactGc'] } = {},
+  opts: {
+    maxUploadBytes?: number;
+    parts?: FactoryOptions['parts'];
+    activityTimeouts?: FactoryOptions['activityTimeouts'];
+    artifactGc?: FactoryOptions['artifactGc'];
+    /** Data-plane knobs; each unset one keeps its default. */
+    serving?: Partial<ServingConfig>;
+  } = {},
 ): Promise<TestFactory> {
   const suffix = randomUUID().slice(0, 8);
   const logger = createLogger(process.env.TEST_LOG_LEVEL ?? 'error');
@@ -58,6 +66,9 @@ export async function startTestFactory(
     workflowBundle: { codePath: inject('workflowBundlePath') },
     activityTimeouts: opts.activityTimeouts,
     artifactGc: opts.artifactGc,
+    serving: { ...DEFAULT_SERVING_CONFIG, ...opts.serving },
+    listen: database.listen,
+    copyIn: database.copyIn,
   };
   const factory = await startFactory(options);
   const extra: Factory[] = [];
