@@ -53,10 +53,11 @@ export class ServingMetrics {
     this.latency.observe(labels, latencySeconds);
   }
 
-  observeError(labels: PredictionLabels, code: string, records: number, latencySeconds: number): void {
+  /** `latencySeconds` absent: refused before the model ran (bad input), so the latency histogram is left alone. */
+  observeError(labels: PredictionLabels, code: string, records: number, latencySeconds?: number): void {
     this.requests.inc({ ...labels, outcome: 'error' }, records);
     this.errors.inc({ ...labels, code });
-    this.latency.observe(labels, latencySeconds);
+    if (latencySeconds !== undefined) this.latency.observe(labels, latencySeconds);
   }
 
   observeShed(reason: string): void {

@@ -145,7 +145,15 @@ export class Predictor {
     const route = chooseRoute(traffic.canary?.weight ?? 0, opts.routingKey, this.random);
     const version = route === 'canary' && traffic.canary ? traffic.canary.version : traffic.stable;
     const features = version.inputSchema.features;
-    const x = recordsToMatrix(records, features);
+    const labels: PredictionLabels = { project: traffic.projectName, endpoint: traffic.name, version: versionLabel(version), route };
+    let x: Float32Array;
+    try {
+      x = recordsToMatrix(records, features);
+    } catch (err) {
+      // Bad input is counted against the version it was routed to: a client sending it shows on the dashboard.
+      if (err instanceof UserError) this.metrics.observeError(labels, err.code, records.length);
+      throw err;
+    }
     // Admitted before the model runs: an answer whose log rows cannot be written soon must not be given.
     const reservation = this.log.tryReserve(records.length);
     if (!reservation) {
@@ -158,7 +166,6 @@ export class Predictor {
       );
     }
     const requestId = opts.requestId ?? newId('req');
-    const labels: PredictionLabels = { project: traffic.projectName, endpoint: traffic.name, version: versionLabel(version), route };
     const started = performance.now();
     const rowOf = (record: Record<string, unknown>, fields: Pick<PredictionLogRow, 'id' | 'outputs' | 'error'>, latencyMs: number): PredictionLogRow => ({
       ...fields,

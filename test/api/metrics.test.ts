@@ -1,4 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { eq } from 'drizzle-orm';
+import { projects } from '../../db/schema';
 import { Hono } from 'hono';
 import { errorHandler } from '../../api/middleware/errors';
 import { metricsRoutes } from '../../api/routes/metrics';
@@ -46,13 +48,14 @@ describe('Prometheus /metrics', () => {
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toContain('text/plain');
     const text = await res.text();
-    const labels = { project: t.projectId, endpoint: 'churn', version: 'churn:1', route: 'stable' };
+    const [project] = await t.database.db.select({ name: projects.name }).from(projects).where(eq(projects.id, t.projectId));
+    const labels = { project: project?.name ?? '', endpoint: 'churn', version: 'churn:1', route: 'stable' };
     expect(sample(text, 'factory_predictions_total', { ...labels, outcome: 'ok' })).toBe(4);
     expect(sample(text, 'factory_prediction_latency_seconds_count', labels)).toBe(3);
     expect(sample(text, 'factory_prediction_latency_seconds_bucket', { ...labels, le: '+Inf' })).toBe(3);
-    const failed = { project: t.projectId, endpoint: 'churn', version: 'unknown', route: 'stable' };
-    expect(sample(text, 'factory_prediction_errors_total', { ...failed, code: 'missing_feature' })).toBe(1);
-    expect(sample(text, 'factory_predictions_total', { ...failed, outcome: 'error' })).toBe(1);
+    // Bad input counts against the version the request was routed to.
+    expect(sample(text, 'factory_prediction_errors_total', { ...labels, code: 'missing_feature' })).toBe(1);
+    expect(sample(text, 'factory_predictions_total', { ...labels, outcome: 'error' })).toBe(1);
     // A name nobody deployed makes no series (callers choose names; a series per typo would grow without end).
     expect(text).not.toContain('no-such-endpoint');
     // Process figures come with the same scrape.
