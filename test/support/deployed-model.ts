@@ -1,10 +1,8 @@
-import { and, eq } from 'drizzle-orm';
-import { notifyEndpointChanged } from '../../db/queries/endpoints';
-import { endpoints, type ModelOutputSchema } from '../../db/schema';
+import type { ModelOutputSchema } from '../../db/schema';
 import { exportOnnx } from '../../ml/onnx-export';
 import type { TrainedModel } from '../../ml/trained-model';
-import { newId } from '../../platform/ids';
 import { registerCandidate } from './candidate-models';
+import { setEndpointTraffic as setTraffic } from './serving-fixtures';
 import type { TestFactory } from './test-factory';
 
 /** The output schema the register stage writes for a trained model. */
@@ -24,13 +22,5 @@ export async function registerVersion(t: TestFactory, model: string, tm: Trained
 
 /** Points endpoint `name` at the given versions (creating it), as a deploy or a rollout step would leave it. */
 export async function setEndpointTraffic(t: TestFactory, name: string, traffic: { stable: string | null; canary?: string; canaryWeight?: number; shadow?: string }): Promise<void> {
-  const values = { stableVersionId: traffic.stable, canaryVersionId: traffic.canary ?? null, canaryWeight: traffic.canaryWeight ?? 0, shadowVersionId: traffic.shadow ?? null, updatedAt: new Date() };
-  await t.database.db.transaction(async (tx) => {
-    const [existing] = await tx.select().from(endpoints).where(and(eq(endpoints.projectId, t.projectId), eq(endpoints.name, name)));
-    const id = existing?.id ?? newId('ep');
-    if (existing) await tx.update(endpoints).set(values).where(eq(endpoints.id, id));
-    else await tx.insert(endpoints).values({ id, projectId: t.projectId, name, status: 'live', ...values });
-    // As a rollout step does: the inference server reloads the endpoint when the change commits.
-    await notifyEndpointChanged(tx, id);
-  });
+  await setTraffic(t.database.db, { projectId: t.projectId, endpoint: name, ...traffic });
 }
