@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exportOnnx } from '../../ml/onnx-export';
+import { shiftedClassifier, slowClassifier } from '../support/candidate-models';
 import { goodClassifier, nanOnnx } from '../support/onnx-graphs';
 import { recordHistory } from '../support/record-history';
 import { registerOnnxVersion } from '../support/register-version';
@@ -38,7 +39,7 @@ interface EndpointView {
 /** Rollouts end to end through the API, with real traffic through predict during every bake. */
 describe('progressive delivery: the endpoint controller rolls candidates out and back', () => {
   let t: TestFactory;
-  const v = { stable: 0, good: 0, nan: 0, other: 0 };
+  const v = { stable: 0, good: 0, nan: 0, other: 0, shifted: 0, slow: 0 };
 
   beforeAll(async () => {
     t = await startTestFactory();
@@ -47,6 +48,9 @@ describe('progressive delivery: the endpoint controller rolls candidates out and
     v.good = (await registerOnnxVersion(t, 'churn', exportOnnx(goodClassifier(0.3)))).version;
     v.nan = (await registerOnnxVersion(t, 'churn', nanOnnx())).version;
     v.other = (await registerOnnxVersion(t, 'churn', exportOnnx(goodClassifier(-0.2)))).version;
+    // v5 answers "yes" near 1 for everything; v6 answers like v1 but takes tens of milliseconds a row.
+    v.shifted = (await registerOnnxVersion(t, 'churn', shiftedClassifier())).version;
+    v.slow = (await registerOnnxVersion(t, 'churn', slowClassifier())).version;
   });
   afterAll(async () => {
     await t?.stop();
@@ -148,6 +152,32 @@ describe('progressive delivery: the endpoint controller rolls candidates out and
     expect(end.events.some((e) => e.kind === 'promote' && e.toVersion?.version === v.nan)).toBe(false);
     await recordHistory(`endpoint/${t.projectId}/bad`, 'endpoint-controller-gate-breached.json');
   });
+
+  for (const bad of [
+    { kind: 'shifted', gate: 'predictionShiftPsi', gates: { errorRate: 0.05, predictionShiftPsi: 0.2 } },
+    { kind: 'slow', gate: 'p99LatencyMs', gates: { errorRate: 0.05, p99LatencyMs: 30 } },
+  ] as const) {
+    it(`a ${bad.kind} candidate is rolled back by the ${bad.gate} gate, with its numbers`, async () => {
+      const endpoint = `bad-${bad.kind}`;
+      await deployStable(endpoint);
+      const res = await rollout(endpoint, {
+        version: v[bad.kind],
+        strategy: 'canary',
+        steps: [
+          { weight: 50, bakeSeconds: 2 },
+          { weight: 100, bakeSeconds: 0 },
+        ],
+        gates: bad.gates,
+      });
+      const end = await driveUntil(endpoint, ended(await idOf(res)));
+      expect(end.rollout).toMatchObject({ status: 'rolled_back', step: 1, breached: { gate: bad.gate, threshold: bad.gates[bad.gate as keyof typeof bad.gates], passed: false } });
+      // The error-rate gate held: it is the other gate that caught this candidate.
+      expect(end.rollout?.gates.find((g) => g.gate === 'errorRate')).toMatchObject({ passed: true, value: 0 });
+      expect(end.stable).toMatchObject({ version: v.stable });
+      expect(end.canary).toBeNull();
+      expect(end.events[0]?.reason).toMatch(new RegExp(`gate ${bad.gate} breached at step 1 of 2: ${bad.gate} [\\d.]+ > [\\d.]+ over \\d+ predictions`));
+    });
+  }
 
   it('pause stops the bake clock, resume goes on, abort rolls back mid-rollout', async () => {
     await deployStable('steer');
