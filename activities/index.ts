@@ -11,6 +11,7 @@ import { createMaintenanceActivities } from './maintenance';
 import { createWebhookActivities } from './webhooks';
 import { createPromotionActivities } from './promotion';
 import { createRolloutGateActivities } from './rollout-gates';
+import { createMonitorActivities } from './monitor';
 
 export type { ActivityDeps } from './deps';
 
@@ -29,6 +30,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createWebhookActivities(deps),
     ...createPromotionActivities(deps),
     ...createRolloutGateActivities(deps),
+    ...createMonitorActivities(deps),
   };
 }
 

@@ -91,6 +91,9 @@ export interface PredictionDrift {
   task: 'classification' | 'regression';
   /** PSI of the predicted labels (classifiers) or predicted values on the baseline's bins (regressors). */
   psi: number;
+  /** Classifiers: the predicted labels as a categorical distribution, chi² test and Jensen–Shannon distance. */
+  chi2: { statistic: number; pValue: number } | null;
+  js: number | null;
   /** Classifiers: PSI of the top-class probability on tenths. */
   probabilityPsi: number | null;
   labelCounts: Record<string, number> | null;
@@ -99,6 +102,7 @@ export interface PredictionDrift {
 
 export interface LiveMetrics {
   labelled: number;
+  correct: number | null;
   accuracy: number | null;
   /** Two classes: ROC-AUC from the positive-class probability on hundredths (ties within a bin count a half). */
   rocAuc: number | null;
@@ -113,6 +117,8 @@ export interface VersionDriftReport {
   model: { name: string; version: number };
   window: { from: string; to: string };
   rows: number;
+  /** At least minRows rows: below that nothing is called drifted (the numbers are still reported). */
+  enoughRows: boolean;
   /** False for a version trained before baselines were kept: no drift computed, live metrics still are. */
   baseline: boolean;
   features: FeatureDrift[];

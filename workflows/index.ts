@@ -10,3 +10,4 @@ export { infraValidateModel } from './infra-validate';
 export { collectArtifacts } from './collect-artifacts';
 export { deliverRegistryEvent } from './deliver-registry-event';
 export { promoteModel } from './promote';
+export { monitorEndpoint } from './monitor';

@@ -6,3 +6,4 @@ export * from './failure-cause';
 export * from './maintenance';
 export * from './search-attributes';
 export * from './promotion';
+export * from './monitoring';
