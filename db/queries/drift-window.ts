@@ -60,9 +60,9 @@ async function featureCounts(db: Db, answered: SQL, wanted: DriftWindowQuery['fe
   const raw: unknown = await db.execute(sql`
     select f.i as i, case when x.v is null then null else width_bucket(x.v, f.edges) end as bin,
       count(*)::int as n, min(x.v) as min, max(x.v) as max
-    from ${predictions} p
+    from ${predictions}
     cross join (values ${list}) as f(i, name, edges)
-    cross join lateral (select case when jsonb_typeof(p.inputs -> f.name) = 'number' then (p.inputs ->> f.name)::float8 end as v) as x
+    cross join lateral (select case when jsonb_typeof(${predictions.inputs} -> f.name) = 'number' then (${predictions.inputs} ->> f.name)::float8 end as v) as x
     where ${answered}
     group by 1, 2`);
   const result = raw as { rows: { i: number; bin: number | null; n: number; min: number | null; max: number | null }[] };
