@@ -3,6 +3,7 @@ import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { StoredDriftReport } from '../../db/queries/monitoring';
+import { recordHistory } from '../support/record-history';
 import { churnRows, toCsv, type LabelledRow } from '../support/synthetic-data';
 import { startTestFactory, waitForWorkflow, type TestFactory } from '../support/test-factory';
 
@@ -76,13 +77,14 @@ describe('drift monitoring of an endpoint', () => {
     }
   }
 
-  async function monitor(window: { from: string; to: string }): Promise<StoredDriftReport[]> {
+  async function monitor(window: { from: string; to: string }, history?: string): Promise<StoredDriftReport[]> {
     const res = await t.request('POST', '/v1/endpoints/churn/monitor', { json: window });
     expect(res.status).toBe(202);
     const started = (await res.json()) as { workflowId: string; window: { from: string; to: string }; links: { drift: string } };
     expect(started.window).toEqual(window);
     const done = await waitForWorkflow(t, started.workflowId);
     expect(done.status).toBe('COMPLETED');
+    if (history) await recordHistory(started.workflowId, history);
     const drift = (await (await t.request('GET', started.links.drift)).json()) as { reports: StoredDriftReport[] };
     return drift.reports.filter((r) => r.workflowId === started.workflowId);
   }
@@ -127,7 +129,7 @@ describe('drift monitoring of an endpoint', () => {
     await serve(shifted(churnRows(800, 'serve-b')));
     await sleep(5);
     const to = new Date().toISOString();
-    const [report, ...others] = await monitor({ from, to });
+    const [report, ...others] = await monitor({ from, to }, 'monitor-endpoint-drifted.json');
     expect(others).toEqual([]);
     expect(report).toMatchObject({ drifted: true, windowFrom: from, windowTo: to, report: { rows: 800, baseline: true, enoughRows: true, model: { name: 'churn', version: 1 } } });
     const byName = Object.fromEntries(report!.report.features.map((f) => [f.feature, f]));
@@ -166,7 +168,7 @@ describe('drift monitoring of an endpoint', () => {
     await serve(churnRows(800, 'serve-a'));
     await sleep(5);
     const to = new Date().toISOString();
-    const [report] = await monitor({ from, to });
+    const [report] = await monitor({ from, to }, 'monitor-endpoint-calm.json');
     expect(report?.report.reasons).toEqual([]);
     expect(report).toMatchObject({ drifted: false, report: { rows: 800 } });
     for (const f of report!.report.features) expect(f.drifted).toBe(false);

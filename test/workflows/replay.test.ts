@@ -9,7 +9,7 @@ import { HISTORIES_DIR } from '../support/record-history';
 describe('recorded histories replay with the current workflow code', () => {
   const files = readdirSync(HISTORIES_DIR).filter((f) => f.endsWith('.json'));
 
-  it('include a factoryPipeline run and each of its stages, a multi-class, a regression and a champion-rejected pipeline, promotions, pipelines with a promotion stage, registry events and infra-validation passed and failed', () => {
+  it('include a factoryPipeline run and each of its stages, a multi-class, a regression and a champion-rejected pipeline, promotions, pipelines with a promotion stage, registry events, infra-validation passed and failed, and drift monitors that alerted and that did not', () => {
     expect(files).toEqual(
       expect.arrayContaining([
         'factory-pipeline.json',
@@ -32,6 +32,8 @@ describe('recorded histories replay with the current workflow code', () => {
         'factory-pipeline-champion-rejected.json',
         'infra-validate-model.json',
         'infra-validate-model-failed.json',
+        'monitor-endpoint-drifted.json',
+        'monitor-endpoint-calm.json',
       ]),
     );
   });
