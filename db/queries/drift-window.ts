@@ -41,96 +41,86 @@ export async function readDriftWindow(db: Db, query: DriftWindowQuery): Promise<
     isNotNull(predictions.outputs),
   ) as SQL;
 
-  const [total] = await db.select({ rows: sql<number>`count(*)::int`.mapWith(Number) }).from(predictions).where(answered);
-  const rows = total?.rows ?? 0;
-  const features = await featureCounts(db, answered, query.features);
-  const prediction = query.prediction.task === 'classification' ? await classCounts(db, answered, query.prediction.probabilityEdges) : await valueCounts(db, answered, query.prediction.edges);
+  const scanned = await scanWindow(db, answered, query);
   const live = query.prediction.task === 'classification' ? await classLive(db, answered, query.prediction.classes) : await valueLive(db, answered);
-  return { rows, features, prediction, live };
+  return { ...scanned, live };
 }
 
-async function featureCounts(db: Db, answered: SQL, wanted: DriftWindowQuery['features']): Promise<FeatureWindow[]> {
-  const out: FeatureWindow[] = wanted.map((f) => ({ feature: f.feature, counts: new Array<number>(f.edges.length + 1).fill(0), missing: 0, min: null, max: null }));
-  if (wanted.length === 0) return out;
-  // One row per (logged row, feature) through the aggregate, never to the client: one scan of the window for every feature.
-  const list = sql.join(
-    wanted.map((f, i) => sql`(${i}::int, ${f.feature}::text, ${floats(f.edges)})`),
-    sql`, `,
-  );
+/** Counts come back from PostgreSQL as bigint text and from PGlite as numbers. */
+const num = (raw: unknown): number => Number(raw ?? 0);
+const numOrNull = (raw: unknown): number | null => (raw === null || raw === undefined ? null : Number(raw));
+
+/**
+ * Everything but the live metrics in one pass over the window: the inner query reads each feature and the
+ * prediction out of the jsonb once per row and buckets them (width_bucket on the baseline's edges); the outer one
+ * is a single aggregate of filtered counts, so there is no sort or hash of rows × features however large the
+ * window. `offset 0` keeps the planner from folding the inner queries and computing each bucket again per count.
+ */
+async function scanWindow(db: Db, answered: SQL, query: DriftWindowQuery): Promise<Omit<DriftWindow, 'live'>> {
+  const inner: SQL[] = [];
+  const outer: SQL[] = [sql`count(*) as rows`];
+  query.features.forEach((f, j) => {
+    const value = sql`${predictions.inputs} -> ${f.feature}::text`;
+    inner.push(sql`case when jsonb_typeof(${value}) = 'number' then (${value})::float8 end as ${sql.raw(`v${j}`)}`);
+    outer.push(sql.raw(`count(v${j}) as n${j}, min(v${j}) as lo${j}, max(v${j}) as hi${j}`));
+    for (let b = 0; b <= f.edges.length; b++) outer.push(sql.raw(`count(*) filter (where b${j} = ${b}) as c${j}_${b}`));
+  });
+  const p = query.prediction;
+  let predictionEdges: readonly number[];
+  if (p.task === 'classification') {
+    // The largest class probability, from `probabilities` (classes known), else the older binary `probability`.
+    const perClass = p.classes.map((c) => sql`(${predictions.outputs} -> 'probabilities' ->> ${c}::text)::float8`);
+    const binary = sql`(${predictions.outputs} ->> 'probability')::float8`;
+    const top = perClass.length > 0 ? sql`coalesce(greatest(${sql.join(perClass, sql`, `)}), greatest(${binary}, 1 - ${binary}))` : sql`greatest(${binary}, 1 - ${binary})`;
+    inner.push(sql`${predictions.outputs} ->> 'label' as label`, sql`${top} as pv`);
+    p.classes.forEach((c, k) => outer.push(sql`count(*) filter (where label = ${c}::text) as ${sql.raw(`l${k}`)}`));
+    predictionEdges = p.probabilityEdges;
+  } else {
+    inner.push(sql`(${predictions.outputs} ->> 'value')::float8 as pv`);
+    outer.push(sql.raw('min(pv) as plo, max(pv) as phi'));
+    predictionEdges = p.edges;
+  }
+  for (let b = 0; b <= predictionEdges.length; b++) outer.push(sql.raw(`count(*) filter (where pb = ${b}) as p_${b}`));
+  const buckets = [
+    ...query.features.map((f, j) => sql`${sql.raw(`v${j}`)}, width_bucket(${sql.raw(`v${j}`)}, ${floats(f.edges)}) as ${sql.raw(`b${j}`)}`),
+    ...(p.task === 'classification' ? [sql`label`] : []),
+    sql`pv, width_bucket(pv, ${floats(predictionEdges)}) as pb`,
+  ];
   const raw: unknown = await db.execute(sql`
-    select f.i as i, case when x.v is null then null else width_bucket(x.v, f.edges) end as bin,
-      count(*)::int as n, min(x.v) as min, max(x.v) as max
-    from ${predictions}
-    cross join (values ${list}) as f(i, name, edges)
-    cross join lateral (select case when jsonb_typeof(${predictions.inputs} -> f.name) = 'number' then (${predictions.inputs} ->> f.name)::float8 end as v) as x
-    where ${answered}
-    group by 1, 2`);
-  const result = raw as { rows: { i: number; bin: number | null; n: number; min: number | null; max: number | null }[] };
-  for (const row of result.rows) {
-    const feature = out[Number(row.i)];
-    if (!feature) continue;
-    const n = Number(row.n);
-    if (row.bin === null) {
-      feature.missing += n;
-      continue;
-    }
-    const bin = Number(row.bin);
-    feature.counts[bin] = (feature.counts[bin] ?? 0) + n;
-    const min = Number(row.min);
-    const max = Number(row.max);
-    feature.min = feature.min === null ? min : Math.min(feature.min, min);
-    feature.max = feature.max === null ? max : Math.max(feature.max, max);
+    select ${sql.join(outer, sql`, `)}
+    from (
+      select ${sql.join(buckets, sql`, `)}
+      from (select ${sql.join(inner, sql`, `)} from ${predictions} where ${answered} offset 0) as w
+      offset 0
+    ) as b`);
+  const row = (raw as { rows: Record<string, unknown>[] }).rows[0] ?? {};
+  const rows = num(row.rows);
+  const features: FeatureWindow[] = query.features.map((f, j) => ({
+    feature: f.feature,
+    counts: Array.from({ length: f.edges.length + 1 }, (_, b) => num(row[`c${j}_${b}`])),
+    missing: rows - num(row[`n${j}`]),
+    min: numOrNull(row[`lo${j}`]),
+    max: numOrNull(row[`hi${j}`]),
+  }));
+  const binned = Array.from({ length: predictionEdges.length + 1 }, (_, b) => num(row[`p_${b}`]));
+  let prediction: PredictionWindowCounts;
+  if (p.task === 'classification') {
+    const labelCounts: Record<string, number> = {};
+    p.classes.forEach((c, k) => {
+      const n = num(row[`l${k}`]);
+      if (n > 0) labelCounts[c] = n;
+    });
+    const other = rows - Object.values(labelCounts).reduce((a, b) => a + b, 0);
+    if (other > 0) labelCounts[OTHER_LABEL] = other;
+    prediction = { task: 'classification', labelCounts, probabilityCounts: binned };
+  } else {
+    prediction = { task: 'regression', counts: binned, min: numOrNull(row.plo), max: numOrNull(row.phi) };
   }
-  return out;
+  return { rows, features, prediction };
 }
 
-/** The top-class probability of a logged answer: the largest of `probabilities`, else from the binary `probability`. */
-const topProbability = sql`coalesce(
-  (select max(e.value::float8) from jsonb_each_text(${predictions.outputs} -> 'probabilities') as e),
-  greatest((${predictions.outputs} ->> 'probability')::float8, 1 - (${predictions.outputs} ->> 'probability')::float8))`;
-
-async function classCounts(db: Db, answered: SQL, probabilityEdges: readonly number[]): Promise<PredictionWindowCounts> {
-  const rows = await db
-    .select({
-      label: sql<string | null>`${predictions.outputs} ->> 'label'`,
-      bin: sql<number | null>`width_bucket(${topProbability}, ${floats(probabilityEdges)})`,
-      count: sql<number>`count(*)::int`.mapWith(Number),
-    })
-    .from(predictions)
-    .where(answered)
-    .groupBy(sql`1, 2`);
-  const labelCounts: Record<string, number> = {};
-  const probabilityCounts = new Array<number>(probabilityEdges.length + 1).fill(0);
-  for (const row of rows) {
-    const label = row.label ?? '';
-    labelCounts[label] = (labelCounts[label] ?? 0) + row.count;
-    if (row.bin !== null) probabilityCounts[Number(row.bin)] = (probabilityCounts[Number(row.bin)] ?? 0) + row.count;
-  }
-  return { task: 'classification', labelCounts, probabilityCounts };
-}
-
-async function valueCounts(db: Db, answered: SQL, edges: readonly number[]): Promise<PredictionWindowCounts> {
-  const value = sql`(${predictions.outputs} ->> 'value')::float8`;
-  const rows = await db
-    .select({
-      bin: sql<number>`width_bucket(${value}, ${floats(edges)})`.mapWith(Number),
-      count: sql<number>`count(*)::int`.mapWith(Number),
-      min: sql<number>`min(${value})`.mapWith(Number),
-      max: sql<number>`max(${value})`.mapWith(Number),
-    })
-    .from(predictions)
-    .where(and(answered, sql`${value} is not null`))
-    .groupBy(sql`1`);
-  const counts = new Array<number>(edges.length + 1).fill(0);
-  let min: number | null = null;
-  let max: number | null = null;
-  for (const row of rows) {
-    counts[row.bin] = (counts[row.bin] ?? 0) + row.count;
-    min = min === null ? row.min : Math.min(min, row.min);
-    max = max === null ? row.max : Math.max(max, row.max);
-  }
-  return { task: 'regression', counts, min, max };
-}
+/** Where answers whose label is none of the model's classes are counted. */
+export const OTHER_LABEL = '(other)';
 
 /** Labelled rows and correct answers; for two classes also per-hundredth counts of positive-class probability by true label. */
 async function classLive(db: Db, answered: SQL, classes: readonly string[]): Promise<LiveWindow> {
