@@ -65,7 +65,7 @@ async function main(): Promise<void> {
           jsonb_build_object('label', case when p >= 0.5 then 'yes' else 'no' end, 'probability', p, 'probabilities', jsonb_build_object('no', 1 - p, 'yes', p)),
           1, case when g % 10 = 0 then 'canary' else 'stable' end,
           ${from.toISOString()}::timestamptz + ((${start}::bigint + g - 1) * 3600.0 / ${rows}) * interval '1 second'
-        from generate_series(1, ${n}) as g, lateral (select round(random()::numeric, 4)::float8 as p) as r`);
+        from generate_series(1, ${n}) as g, lateral (select round(random()::numeric, 4)::float8 + 0 * g as p) as r`);
       await db.execute(sql`
         insert into feedback_labels (prediction_id, label)
         select 'pred_' || (${start}::bigint + g), to_jsonb(case when random() < 0.8 then 'yes' else 'no' end)
