@@ -1,4 +1,4 @@
-import { and, desc, eq, gt, gte, inArray, lt, sql } from 'drizzle-orm';
+import { and, desc, eq, exists, gt, gte, inArray, lt, sql } from 'drizzle-orm';
 import type { Db } from '../client';
 import { auditLog, driftReports, endpointMonitoring, endpoints, models, modelVersions, predictions } from '../schema';
 import { DEFAULT_MONITORING_THRESHOLDS, type MonitoringConfig, type MonitoringThresholds, type RetrainConfig, type VersionDriftReport } from '../../domain/monitoring';
@@ -67,12 +67,26 @@ export interface ServedVersion {
   outputSchema: (typeof modelVersions.$inferSelect)['outputSchema'];
 }
 
-/** The versions that answered stable or canary traffic of the endpoint in [from, to) (the endpoint-time index). */
+/**
+ * The versions that answered stable or canary traffic of the endpoint in [from, to): one EXISTS probe of the
+ * (model_version_id, created_at) index per version of the project's models, instead of a DISTINCT over every
+ * logged row of the window (17 s at 10 M rows against milliseconds).
+ */
 export async function versionsServedIn(db: Db, endpointId: string, from: Date, to: Date): Promise<ServedVersion[]> {
+  const [endpoint] = await db.select({ projectId: endpoints.projectId }).from(endpoints).where(eq(endpoints.id, endpointId));
+  if (!endpoint) return [];
   const served = db
-    .selectDistinct({ id: predictions.modelVersionId })
+    .select({ one: sql`1` })
     .from(predictions)
-    .where(and(eq(predictions.endpointId, endpointId), gte(predictions.createdAt, from), lt(predictions.createdAt, to), inArray(predictions.route, ['stable', 'canary'])));
+    .where(
+      and(
+        eq(predictions.modelVersionId, modelVersions.id),
+        gte(predictions.createdAt, from),
+        lt(predictions.createdAt, to),
+        eq(predictions.endpointId, endpointId),
+        inArray(predictions.route, ['stable', 'canary']),
+      ),
+    );
   const rows = await db
     .select({
       id: modelVersions.id,
@@ -84,7 +98,7 @@ export async function versionsServedIn(db: Db, endpointId: string, from: Date, t
     })
     .from(modelVersions)
     .innerJoin(models, eq(models.id, modelVersions.modelId))
-    .where(inArray(modelVersions.id, served))
+    .where(and(eq(models.projectId, endpoint.projectId), exists(served)))
     .orderBy(models.name, modelVersions.version);
   return rows.map((r) => ({ id: r.id, model: { name: r.name, version: r.version }, evaluation: r.evaluation, inputSchema: r.inputSchema, outputSchema: r.outputSchema }));
 }
