@@ -95,7 +95,7 @@ async function main(): Promise<void> {
     const figures: [string, string][] = [
       ['rows in the window (stable+canary, 10 % labelled)', `${counts.rows.toLocaleString('en')} (${featureCount} features; database ${size?.size ?? '?'})`],
       ['fill with generate_series', `${fillSeconds.toFixed(1)} s`],
-      ['versions that served (distinct over the endpoint-time index)', `${((t1 - t0) / 1000).toFixed(2)} s (${served.length} version)`],
+      ['versions that served (EXISTS probe per version)', `${((t1 - t0) / 1000).toFixed(2)} s (${served.length} version)`],
       ['drift aggregates (features, predictions, live metrics)', `${((t2 - t1) / 1000).toFixed(2)} s`],
       ['report from the aggregates', `${(t3 - t2).toFixed(1)} ms`],
       ['Node RSS before → peak during the monitor', `${mb(rssBefore)} → ${mb(peak)} (process max RSS ${mb(process.resourceUsage().maxRSS * 1024)})`],
