@@ -12,6 +12,7 @@ import { createWebhookActivities } from './webhooks';
 import { createPromotionActivities } from './promotion';
 import { createRolloutActivities } from './rollout';
 import { createRolloutGateActivities } from './rollout-gates';
+import { createMonitorActivities } from './monitor';
 
 export type { ActivityDeps } from './deps';
 
@@ -31,6 +32,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createPromotionActivities(deps),
     ...createRolloutActivities(deps),
     ...createRolloutGateActivities(deps),
+    ...createMonitorActivities(deps),
   };
 }
 

@@ -1,4 +1,4 @@
-/** What happens in the registry that a project's webhooks can hear about. */
+/** What happens in the registry (and, for drift, on an endpoint) that a project's webhooks can hear about. */
 export const REGISTRY_EVENT_TYPES = [
   'model_version.created',
   'model_version.blessed',
@@ -6,6 +6,7 @@ export const REGISTRY_EVENT_TYPES = [
   'promotion.approved',
   'promotion.rejected',
   'model_alias.promoted',
+  'endpoint.drift_detected',
 ] as const;
 export type RegistryEventType = (typeof REGISTRY_EVENT_TYPES)[number];
 

@@ -80,3 +80,12 @@ export function webhookDeliveryActivityOptions(retry: WebhookRetry = {}): Activi
 export function infraValidationActivityOptions(timeouts?: ActivityTimeouts): ActivityOptions {
   return { startToCloseTimeout: '10 minutes', heartbeatTimeout: heartbeatTimeout(timeouts), retry };
 }
+
+/**
+ * A monitor run's drift SQL: one scan of the window per served version, a single statement that cannot
+ * heartbeat, so a long start-to-close (10 M logged rows take tens of seconds on PostgreSQL) and no heartbeat timeout.
+ */
+export const monitorActivityOptions: ActivityOptions = {
+  startToCloseTimeout: '30 minutes',
+  retry: { initialInterval: '5 seconds', backoffCoefficient: 2, maximumInterval: '2 minutes', maximumAttempts: 5 },
+};

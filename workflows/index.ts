@@ -11,3 +11,4 @@ export { collectArtifacts } from './collect-artifacts';
 export { deliverRegistryEvent } from './deliver-registry-event';
 export { promoteModel } from './promote';
 export { endpointController } from './endpoint-controller';
+export { monitorEndpoint } from './monitor';

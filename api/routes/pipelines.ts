@@ -21,7 +21,7 @@ import { findDataset, findDatasetVersion } from '../../db/queries/datasets';
 
 const name = z.string().regex(RESOURCE_NAME, "use lowercase letters, digits, '.', '_' or '-'");
 
-const modelSchema = z
+export const pipelineModelSchema = z
   .object({
     type: z.enum(['logistic', 'mlp', 'linear']),
     epochs: z.number().int().min(1).max(1000).default(30),
@@ -40,7 +40,7 @@ const pipelineRequest = z
     target: z.string().min(1),
     task: z.enum(['classification', 'regression']).optional(),
     features: z.array(z.string().min(1)).max(2000).optional(),
-    model: modelSchema,
+    model: pipelineModelSchema,
     endpoint: name,
     registeredModel: name.optional(),
     minAccuracy: z.number().min(0).max(1).default(0),

@@ -6,3 +6,4 @@ export * from './endpoints';
 export * from './audit';
 export * from './idempotency';
 export * from './webhooks';
+export * from './monitoring';

@@ -7,3 +7,4 @@ export * from './maintenance';
 export * from './search-attributes';
 export * from './promotion';
 export * from './endpoint-controller';
+export * from './monitoring';
