@@ -1,14 +1,7 @@
-import type { ModelInputSchema, ModelOutputSchema } from '../db/schema/models';
+import type { TrafficVersionRow } from '../db/queries/endpoint-traffic';
 
-/** A model version as the data plane needs it: what to load, what it reads, what it answers. */
-export interface ServedVersion {
-  id: string;
-  model: string;
-  version: number;
-  onnxUri: string;
-  inputSchema: ModelInputSchema;
-  outputSchema: ModelOutputSchema;
-}
+/** A model version as the data plane needs it: what to load, what it reads, what it answers (the routing table's row). */
+export type ServedVersion = TrafficVersionRow;
 
 /** `<model>:<version>`, the `version` label of serving metrics. */
 export function versionLabel(version: Pick<ServedVersion, 'model' | 'version'>): string {

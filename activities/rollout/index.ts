@@ -1,3 +1,4 @@
+import { versionNamesByIds } from '../../db/queries/models';
 import { and, eq, inArray } from 'drizzle-orm';
 import { moveAliasIn } from '../../db/queries/aliases';
 import { notifyEndpointChanged } from '../../db/queries/endpoints';
@@ -28,7 +29,7 @@ export function createRolloutActivities(deps: ActivityDeps) {
     async readEndpointTraffic(input: { projectId: string; endpointName: string }): Promise<EndpointTraffic | null> {
       const [endpoint] = await deps.db.select().from(endpoints).where(and(eq(endpoints.projectId, input.projectId), eq(endpoints.name, input.endpointName)));
       if (!endpoint) return null;
-      const refs = await versionRefs(deps, [endpoint.stableVersionId, endpoint.canaryVersionId, endpoint.shadowVersionId]);
+      const refs = await versionNamesByIds(deps.db, [endpoint.stableVersionId, endpoint.canaryVersionId, endpoint.shadowVersionId]);
       const ref = (id: string | null): VersionRef | null => (id ? (refs.get(id) ?? null) : null);
       const canary = ref(endpoint.canaryVersionId);
       return {
@@ -142,14 +143,3 @@ export function createRolloutActivities(deps: ActivityDeps) {
   };
 }
 
-/** Model name and number of each version id, for people reading the controller's state. */
-async function versionRefs(deps: ActivityDeps, ids: (string | null)[]): Promise<Map<string, VersionRef>> {
-  const wanted = ids.filter((id): id is string => id !== null);
-  if (!wanted.length) return new Map();
-  const rows = await deps.db
-    .select({ id: modelVersions.id, version: modelVersions.version, model: models.name })
-    .from(modelVersions)
-    .innerJoin(models, eq(models.id, modelVersions.modelId))
-    .where(inArray(modelVersions.id, wanted));
-  return new Map(rows.map((r) => [r.id, { versionId: r.id, model: r.model, version: r.version }]));
-}

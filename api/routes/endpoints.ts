@@ -1,7 +1,8 @@
+import { versionNamesByIds } from '../../db/queries/models';
 import { randomUUID } from 'node:crypto';
 import { WithStartWorkflowOperation, WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
-import { and, asc, desc, eq, inArray } from 'drizzle-orm';
+import { and, asc, desc, eq } from 'drizzle-orm';
 import { Hono } from 'hono';
 import { z } from 'zod';
 import { endpointEvents, endpoints, MODEL_ALIASES, modelAliases, models, modelVersions } from '../../db/schema';
@@ -108,7 +109,7 @@ export function endpointRoutes(deps: ApiDeps) {
   /** The project's endpoints with where their traffic goes. */
   app.get('/', async (c) => {
     const rows = await deps.db.select().from(endpoints).where(eq(endpoints.projectId, c.get('auth').projectId)).orderBy(asc(endpoints.name));
-    const refs = await versionRefs(deps, rows.flatMap((r) => [r.stableVersionId, r.canaryVersionId, r.shadowVersionId]));
+    const refs = await versionNamesByIds(deps.db, rows.flatMap((r) => [r.stableVersionId, r.canaryVersionId, r.shadowVersionId]));
     return c.json({
       endpoints: rows.map((r) => ({
         name: r.name,
@@ -125,7 +126,7 @@ export function endpointRoutes(deps: ApiDeps) {
     const { projectId } = c.get('auth');
     const endpoint = await findEndpoint(deps, projectId, c.req.param('name'));
     const events = await deps.db.select().from(endpointEvents).where(eq(endpointEvents.endpointId, endpoint.id)).orderBy(desc(endpointEvents.createdAt)).limit(50);
-    const refs = await versionRefs(deps, [endpoint.stableVersionId, endpoint.canaryVersionId, endpoint.shadowVersionId, ...events.flatMap((e) => [e.fromVersionId, e.toVersionId])]);
+    const refs = await versionNamesByIds(deps.db, [endpoint.stableVersionId, endpoint.canaryVersionId, endpoint.shadowVersionId, ...events.flatMap((e) => [e.fromVersionId, e.toVersionId])]);
     const workflowId = endpointControllerWorkflowId(projectId, endpoint.name);
     // Live details from the controller when it answers soon; else the summary its last change left on the row.
     const live = await deps.temporal
@@ -338,16 +339,6 @@ function refusal(err: unknown): unknown {
   return err;
 }
 
-async function versionRefs(deps: ApiDeps, ids: (string | null)[]): Promise<Map<string, VersionRef>> {
-  const wanted = [...new Set(ids.filter((id): id is string => id !== null))];
-  if (!wanted.length) return new Map();
-  const rows = await deps.db
-    .select({ id: modelVersions.id, version: modelVersions.version, model: models.name })
-    .from(modelVersions)
-    .innerJoin(models, eq(models.id, modelVersions.modelId))
-    .where(inArray(modelVersions.id, wanted));
-  return new Map(rows.map((r) => [r.id, { versionId: r.id, model: r.model, version: r.version }]));
-}
 
 function short(v: VersionRef | undefined | null): { model: string; version: number; versionId: string } | null {
   return v ? { model: v.model, version: v.version, versionId: v.versionId } : null;

@@ -140,3 +140,15 @@ export async function aliasHistory(db: Db, modelId: string, alias: ModelAlias, l
     to: { id: toVersionId, version: toNumber },
   }));
 }
+
+/** Model name and number of each version id (unknown ids left out), for people reading traffic and rollouts. */
+export async function versionNamesByIds(db: Db, ids: readonly (string | null)[]): Promise<Map<string, { versionId: string; model: string; version: number }>> {
+  const wanted = [...new Set(ids.filter((id): id is string => id !== null))];
+  if (!wanted.length) return new Map();
+  const rows = await db
+    .select({ id: modelVersions.id, version: modelVersions.version, model: models.name })
+    .from(modelVersions)
+    .innerJoin(models, eq(models.id, modelVersions.modelId))
+    .where(inArray(modelVersions.id, wanted));
+  return new Map(rows.map((r) => [r.id, { versionId: r.id, model: r.model, version: r.version }]));
+}
