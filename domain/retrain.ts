@@ -1,0 +1,75 @@
+/**
+ * Retraining: what starts a retrain of an endpoint's model, and what its dataset version is built from.
+ * Shared by the schedules API (a `retrain` schedule), the monitor (drift or a quality drop) and the retrain
+ * workflow itself. The retrain workflow's type is `retrainEndpoint`.
+ */
+
+/** The workflow type a `retrain` schedule starts, and what drift starts. */
+export const RETRAIN_WORKFLOW_TYPE = 'retrainEndpoint';
+
+/** The workflow type a `monitor` schedule starts: it derives its window from the scheduled time and runs `monitorEndpoint`. */
+export const SCHEDULED_MONITOR_WORKFLOW_TYPE = 'scheduledMonitor';
+
+export type RetrainTrigger =
+  /** A monitor run found drift or a quality drop on the version serving the endpoint. */
+  | {
+      kind: 'drift';
+      monitorWorkflowId: string;
+      /** The drifted report(s) of that run. */
+      reportIds: string[];
+      /** The version that drifted: with the episode, it names the retrain. */
+      modelVersionId: string;
+      window: { from: string; to: string };
+      reasons: string[];
+    }
+  /** A `retrain` schedule fired (the scheduled time comes from the schedule's search attribute). */
+  | { kind: 'schedule'; scheduleName: string }
+  /** Someone asked for it through the API. */
+  | { kind: 'manual'; requestedBy: string };
+
+export interface RetrainInput {
+  projectId: string;
+  endpointName: string;
+  trigger: RetrainTrigger;
+}
+
+/** The dataset version a retrain trains on: the previous training data and the labelled production traffic of a window. */
+export interface BuildRetrainDatasetInput {
+  projectId: string;
+  endpointName: string;
+  /** The version whose training data is the base (the endpoint's stable version when the retrain started). */
+  baseModelVersionId: string;
+  /** Labelled predictions answered by the endpoint in [from, to) are appended (stable and canary routes, not shadow, no errors). */
+  window: { from: string; to: string };
+  /** Names the new version's ingest run, so a retried activity finds what it wrote. */
+  workflowId: string;
+}
+
+export interface BuildRetrainDatasetResult {
+  datasetVersionId: string;
+  dataset: string;
+  version: number;
+  rows: number;
+  baseDatasetVersionId: string;
+  baseRows: number;
+  /** Labelled production rows appended. */
+  feedbackRows: number;
+  /** False when the same content was already a version (the existing one is returned). */
+  created: boolean;
+}
+
+/** How a dataset version built by a retrain is described in `dataset_versions.source` (and so in lineage). */
+export interface RetrainDatasetSource {
+  kind: 'retrain';
+  baseDatasetVersionId: string;
+  baseRows: number;
+  feedback: {
+    endpoint: string;
+    from: string;
+    to: string;
+    rows: number;
+    /** The model versions whose answers were labelled. */
+    modelVersionIds: string[];
+  };
+  workflowId: string;
+}
