@@ -73,3 +73,15 @@ export interface RetrainDatasetSource {
   };
   workflowId: string;
 }
+
+/** What a finished (or skipped) retrain claim records. */
+export interface RetrainOutcome {
+  /** Skipped: the retrain of the same model that was running. */
+  skippedFor?: string;
+  /** The pipeline's end: `done` (deployed), `rejected` (not blessed or not approved). */
+  pipelineStage?: 'done' | 'rejected';
+  rejection?: string | null;
+  modelVersion?: { id: string; name: string; version: number; blessed: boolean } | null;
+  dataset?: { datasetVersionId: string; version: number; rows: number; feedbackRows: number; window: { from: string; to: string } };
+  error?: string;
+}
