@@ -85,3 +85,14 @@ export interface RetrainOutcome {
   dataset?: { datasetVersionId: string; version: number; rows: number; feedbackRows: number; window: { from: string; to: string } };
   error?: string;
 }
+
+/** What a monitor run did about one drifted report. */
+export interface RetrainRequestResult {
+  reportId: string;
+  /** started: this alarm claimed the episode and started the retrain; claimed_before: the episode's retrain exists (running or done). */
+  outcome: 'started' | 'claimed_before' | 'skipped' | 'disabled';
+  /** The episode's retrain workflow (for `skipped`: the running retrain of the model). */
+  workflowId: string | null;
+  episode: string | null;
+  reason: string;
+}
