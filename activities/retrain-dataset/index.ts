@@ -56,7 +56,7 @@ function resultOf(version: typeof datasetVersions.$inferSelect, dataset: string,
   };
 }
 
-export function createRetrainDatasetActivities(deps: ActivityDeps) {
+export function createRetrainDatasetActivities(deps: Pick<ActivityDeps, 'db' | 'artifacts'>) {
   return {
     /**
      * A new version of the base model's dataset: its training rows, then the endpoint's labelled answers of the

@@ -34,8 +34,7 @@ export async function openRetrainHome(name: string): Promise<RetrainHome> {
   const { projectId } = await bootstrapProject(database.db, { projectName: `${name}-${randomUUID().slice(0, 8)}` });
   const artifactRoot = await mkdtemp(path.join(os.tmpdir(), `ai-factory-${name}-`));
   const artifacts = new ArtifactStore(artifactRoot);
-  // Only the database and the artifact store are used by these activities.
-  const deps = { db: database.db, artifacts } as ActivityDeps;
+  const deps = { db: database.db, artifacts };
   return {
     projectId,
     database,
@@ -44,7 +43,8 @@ export async function openRetrainHome(name: string): Promise<RetrainHome> {
     inActivity: (workflowId, fn) =>
       // Failures the tests expect would otherwise be logged as warnings.
       new MockActivityEnvironment({ workflowExecution: { workflowId, runId: randomUUID() } }, { logger: new DefaultLogger('ERROR') }).run(fn),
-    ingest: createIngestActivities(deps),
+    // Ingest needs only the database and the artifact store of its dependencies.
+    ingest: createIngestActivities(deps as ActivityDeps),
     retrain: createRetrainDatasetActivities(deps),
     async close() {
       await database.close();
