@@ -14,6 +14,7 @@ import { createRolloutActivities } from './rollout';
 import { createRolloutGateActivities } from './rollout-gates';
 import { createMonitorActivities } from './monitor';
 import { createRetrainActivities } from './retrain';
+import { createRetrainDatasetActivities } from './retrain-dataset';
 
 export type { ActivityDeps } from './deps';
 
@@ -35,6 +36,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createRolloutGateActivities(deps),
     ...createMonitorActivities(deps),
     ...createRetrainActivities(deps),
+    ...createRetrainDatasetActivities(deps),
   };
 }
 

@@ -1,17 +1,12 @@
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 import { CancellationScope, executeChild, log, proxyActivities, setCurrentDetails, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../activities';
-import type { BuildRetrainDatasetInput, BuildRetrainDatasetResult, RetrainInput, RetrainOutcome } from '../domain/retrain';
-import { databaseActivityOptions } from './activity-options';
+import type { RetrainInput, RetrainOutcome } from '../domain/retrain';
+import { databaseActivityOptions, retrainDatasetActivityOptions } from './activity-options';
 import { factorySearchAttributes, retrainPipelineWorkflowId, retrainStatusQuery, rootCauseMessage, type PipelineInput, type RetrainResult, type RetrainStatus } from './contracts';
 import { factoryPipeline } from './pipeline';
 
 const { claimRetrainRun, readRetrainBase, recordRetrainStep, finishRetrainRun } = proxyActivities<Activities>(databaseActivityOptions);
-// Typed from the contract: the dataset builder is its own activity module, registered beside these.
-const { buildRetrainDataset } = proxyActivities<{ buildRetrainDataset(input: BuildRetrainDatasetInput): Promise<BuildRetrainDatasetResult> }>({
-  ...databaseActivityOptions,
-  startToCloseTimeout: '30 minutes',
-});
 
 /** Set by Temporal on runs a Schedule starts: the time the run was scheduled for, which names a scheduled retrain's episode. */
 const ScheduledStartTime = defineSearchAttributeKey('TemporalScheduledStartTime', SearchAttributeType.DATETIME);
@@ -51,6 +46,7 @@ export async function retrainEndpoint(input: RetrainInput): Promise<RetrainResul
     const from = deployedAt < Date.parse(to) ? base.deployedAt : input.trigger.kind === 'drift' ? input.trigger.window.from : new Date(Date.parse(to) - HOUR_MS).toISOString();
     status.window = { from, to };
     setCurrentDetails(`building the dataset: ${base.baseModel.name} v${base.baseModel.version}'s training data + labelled traffic of [${from}, ${to})`);
+    const { buildRetrainDataset } = proxyActivities<Activities>(retrainDatasetActivityOptions(base.pipeline.timeouts));
     const dataset = await buildRetrainDataset({ projectId: input.projectId, endpointName: input.endpointName, baseModelVersionId: base.baseModelVersionId, window: status.window, workflowId: id });
     status.datasetVersionId = dataset.datasetVersionId;
 
