@@ -40,6 +40,9 @@ describe('recorded histories replay with the current workflow code', () => {
         'factory-pipeline-endpoint-controller.json',
         'monitor-endpoint-drifted.json',
         'monitor-endpoint-calm.json',
+        'factory-pipeline-canary-rollout.json',
+        'factory-pipeline-canary-rolled-back.json',
+        'endpoint-controller-pipeline-rollouts.json',
       ]),
     );
   });
