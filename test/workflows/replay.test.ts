@@ -42,6 +42,9 @@ describe('recorded histories replay with the current workflow code', () => {
         'monitor-endpoint-calm.json',
         'monitor-endpoint-retrain.json',
         'retrain-endpoint-drift.json',
+        'factory-pipeline-canary-rollout.json',
+        'factory-pipeline-canary-rolled-back.json',
+        'endpoint-controller-pipeline-rollouts.json',
       ]),
     );
   });
