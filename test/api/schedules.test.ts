@@ -19,7 +19,7 @@ interface ScheduleBody {
   paused: boolean;
   note: string | null;
   nextRuns: string[];
-  recentActions: { scheduledAt: string; takenAt: string; workflowId: string }[];
+  recentActions: { scheduledAt: string; takenAt: string; workflowId: string; runId: string }[];
   actionsTaken: number;
 }
 
@@ -118,7 +118,8 @@ describe('schedules API', () => {
     await eventuallyListed(true, 'churn-monitor');
 
     // Paused, it takes no scheduled action for longer than two intervals.
-    const paused = await t.request('POST', '/v1/schedules/churn-monitor/pause', { json: { note: 'maintenance window' } });
+    // As the README's curl sends it (-d without a JSON content type).
+    const paused = await t.request('POST', '/v1/schedules/churn-monitor/pause', { body: '{"note": "maintenance window"}', contentType: 'application/x-www-form-urlencoded' });
     expect(paused.status).toBe(200);
     expect(await paused.json()).toMatchObject({ paused: true, note: 'maintenance window' });
     await sleep(600); // a run due as the pause landed may still be taken
@@ -143,6 +144,17 @@ describe('schedules API', () => {
       expect(done.status).toBe('COMPLETED');
       const window = (done.result as { window: { from: string; to: string } }).window;
       expect(window).toEqual({ from: new Date(new Date(action.scheduledAt).getTime() - HOUR).toISOString(), to: action.scheduledAt });
+    }
+
+    // The same range again: each run finds its window already monitored and monitors nothing twice.
+    const before = (await schedule('churn-monitor')).actionsTaken;
+    expect((await t.request('POST', '/v1/schedules/churn-monitor/backfill', { json: { from: from.toISOString(), to: to.toISOString(), overlap: 'allow_all' } })).status).toBe(202);
+    const again = await until('churn-monitor', (s) => s.actionsTaken >= before + backfilled.length, 'the repeated backfill');
+    const repeated = again.recentActions.slice(-backfilled.length);
+    expect(repeated.map((a) => a.scheduledAt).sort()).toEqual(backfilled.map((a) => a.scheduledAt).sort());
+    for (const action of repeated) {
+      const rerun = (await t.factory.client.workflow.getHandle(action.workflowId, action.runId).result()) as { result: unknown; monitorWorkflowId: string };
+      expect(rerun.result).toBeNull();
     }
 
     const unpaused = await t.request('POST', '/v1/schedules/churn-monitor/unpause');
