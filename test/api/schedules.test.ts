@@ -193,7 +193,9 @@ describe('schedules API', () => {
 
   it('refuses bad requests with the field to fix, a duplicate with 409, unknown names with 404, and writes from a viewer', async () => {
     const valid = { name: 'hourly', action: { type: 'monitor', endpoint: 'churn' }, spec: { interval: '1h' } };
-    expect((await t.request('POST', '/v1/schedules', { json: valid })).status).toBe(201);
+    const created = await t.request('POST', '/v1/schedules', { json: { ...valid, paused: true, note: 'starts after review' } });
+    expect(created.status).toBe(201);
+    expect(await created.json()).toMatchObject({ paused: true, note: 'starts after review' });
     expect(await errorOf(await t.request('POST', '/v1/schedules', { json: valid }))).toMatchObject({ status: 409, code: 'schedule_exists', field: 'name' });
 
     const other = { ...valid, name: 'other' };
@@ -212,6 +214,8 @@ describe('schedules API', () => {
     for (const [json, status, code, field] of cases) {
       expect({ json, ...(await errorOf(await t.request('POST', '/v1/schedules', { json }))) }).toEqual({ json, status, code, field });
     }
+    const minute61 = await t.request('POST', '/v1/schedules', { json: { ...other, action: { ...other.action, window: '1h' }, spec: { cron: '61 3 * * 1' } } });
+    expect(((await minute61.json()) as { error: { message: string } }).error.message).toContain('Minute is not in range');
     expect(await errorOf(await t.request('POST', '/v1/schedules/hourly/backfill', { json: { from: '2026-01-02T00:00:00Z', to: '2026-01-01T00:00:00Z' } }))).toMatchObject({
       status: 422,
       code: 'invalid_window',
