@@ -1,4 +1,4 @@
-import { ScheduleOverlapPolicy } from '@temporalio/client';
+import { ScheduleOverlapPolicy, type ScheduleSpec } from '@temporalio/client';
 import { z } from 'zod';
 import { parseDuration } from '../platform/duration';
 import { UserError } from '../platform/user-error';
@@ -68,6 +68,8 @@ export interface ScheduleDefinition {
 
 export interface CheckedSchedule {
   definition: ScheduleDefinition;
+  /** Temporal's form of the spec. */
+  spec: ScheduleSpec;
   intervalMs?: number;
   catchupWindowMs: number;
   /** Monitor runs: the window each covers. */
@@ -102,7 +104,13 @@ export function checkScheduleRequest(projectId: string, body: z.infer<typeof cre
     });
   }
   const action = { type: body.action.type, endpoint: body.action.endpoint, ...(body.action.window !== undefined ? { window: body.action.window } : {}) };
-  return { definition: { projectId, name: body.name, action, spec, overlap: body.overlap, catchupWindow: body.catchupWindow }, intervalMs, catchupWindowMs, windowMs };
+  return {
+    definition: { projectId, name: body.name, action, spec, overlap: body.overlap, catchupWindow: body.catchupWindow },
+    spec: intervalMs !== undefined ? { intervals: [{ every: intervalMs }] } : { cronExpressions: [cron ?? ''] },
+    intervalMs,
+    catchupWindowMs,
+    windowMs,
+  };
 }
 
 function checkCronShape(cron: string): void {

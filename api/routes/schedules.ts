@@ -1,5 +1,4 @@
-import { ScheduleAlreadyRunning, ScheduleNotFoundError, ServiceError, type ScheduleDescription, type ScheduleExecutionResult, type ScheduleSummary } from '@temporalio/client';
-import { status as grpcStatus } from '@grpc/grpc-js';
+import { ScheduleAlreadyRunning, ScheduleNotFoundError, type ScheduleDescription, type ScheduleExecutionResult, type ScheduleSummary } from '@temporalio/client';
 import { Hono, type Context } from 'hono';
 import type { z } from 'zod';
 import { findEndpointForMonitoring } from '../../db/queries/monitoring';
@@ -112,7 +111,7 @@ export function scheduleRoutes(deps: ApiDeps) {
     try {
       await deps.temporal.schedule.create({
         scheduleId,
-        spec: checked.intervalMs !== undefined ? { intervals: [{ every: checked.intervalMs }] } : { cronExpressions: ['cron' in definition.spec ? definition.spec.cron : ''] },
+        spec: checked.spec,
         action: scheduleAction(deps, checked, endpoint.name),
         policies: { overlap: OVERLAP_POLICIES[definition.overlap], catchupWindow: checked.catchupWindowMs },
         memo: { schedule: definition, createdBy: keyId },
@@ -123,11 +122,8 @@ export function scheduleRoutes(deps: ApiDeps) {
       if (err instanceof ScheduleAlreadyRunning) {
         throw new UserError('schedule_exists', `A schedule named "${definition.name}" exists already in this project; delete it first or choose another name.`, 409, { field: 'name' });
       }
-      // Temporal's own spec validation has the last word on a cron expression.
+      // Temporal's own spec validation has the last word on a cron expression: the client throws its InvalidArgument as a TypeError.
       if (err instanceof TypeError && 'cron' in definition.spec) throw invalidCron(definition.spec.cron, err.message);
-      if (err instanceof ServiceError && 'cron' in definition.spec && (err.cause as { code?: number } | undefined)?.code === grpcStatus.INVALID_ARGUMENT) {
-        throw invalidCron(definition.spec.cron, err.cause instanceof Error ? err.cause.message : 'Temporal refused it');
-      }
       throw err;
     }
     const { description } = await describeOwned(projectId, definition.name);

@@ -19,6 +19,7 @@ describe('createScheduleRequest', () => {
   it('fills overlap skip and a 1h catch-up window, and a monitor window equal to the interval', () => {
     expect(check({ ...monitor, spec: { interval: '15m' } })).toEqual({
       definition: { projectId: 'prj_1', name: 'churn-hourly', action: { type: 'monitor', endpoint: 'churn' }, spec: { interval: '15m' }, overlap: 'skip', catchupWindow: '1h' },
+      spec: { intervals: [{ every: 900_000 }] },
       intervalMs: 900_000,
       catchupWindowMs: 3_600_000,
       windowMs: 900_000,
@@ -26,7 +27,7 @@ describe('createScheduleRequest', () => {
   });
   it('keeps a retrain cron as written, with no window', () => {
     const checked = check({ name: 'weekly', action: { type: 'retrain', endpoint: 'churn' }, spec: { cron: '0 3 * * 1' }, overlap: 'buffer_one', catchupWindow: '2h' });
-    expect(checked).toMatchObject({ definition: { spec: { cron: '0 3 * * 1' }, overlap: 'buffer_one' }, catchupWindowMs: 7_200_000 });
+    expect(checked).toMatchObject({ definition: { spec: { cron: '0 3 * * 1' }, overlap: 'buffer_one' }, spec: { cronExpressions: ['0 3 * * 1'] }, catchupWindowMs: 7_200_000 });
     expect(checked.intervalMs).toBeUndefined();
     expect(checked.windowMs).toBeUndefined();
   });
