@@ -116,6 +116,9 @@ describe('schedules API', () => {
     expect(drift.reports.filter((r) => r.workflowId === result.monitorWorkflowId)).toHaveLength(1);
     await recordHistory(first.workflowId, 'scheduled-monitor.json');
     await eventuallyListed(true, 'churn-monitor');
+    const listed = ((await (await t.request('GET', '/v1/schedules')).json()) as { schedules: ScheduleBody[] }).schedules.find((s) => s.name === 'churn-monitor');
+    expect(listed).toMatchObject({ action: { type: 'monitor', endpoint: 'churn' }, spec: { interval: '2s' }, paused: false });
+    expect(listed?.nextRuns.length).toBeGreaterThan(0);
 
     // Paused, it takes no scheduled action for longer than two intervals.
     // As the README's curl sends it (-d without a JSON content type).
