@@ -21,6 +21,7 @@ import { predictionRoutes } from './routes/predictions';
 import { kserveV2Routes } from './routes/kserve-v2';
 import { metricsRoutes } from './routes/metrics';
 import { monitoringRoutes } from './routes/monitoring';
+import { scheduleRoutes } from './routes/schedules';
 
 /** JSON bodies (pipeline specs, prediction batches) stay small; CSV uploads have their own streaming limit. */
 export const MAX_JSON_BODY_BYTES = 2 * 1024 * 1024;
@@ -57,6 +58,7 @@ export function createApp(appDeps: ApiDeps): Hono<ApiEnv> {
   app.use('/v1/models/*', jsonLimit);
   app.use('/v1/workflows/*', jsonLimit);
   app.use('/v1/feedback', jsonLimit);
+  app.use('/v1/schedules/*', jsonLimit);
 
   app.route('/v1/datasets', datasetRoutes(deps));
   app.route('/v1/pipelines', pipelineRoutes(deps));
@@ -71,6 +73,7 @@ export function createApp(appDeps: ApiDeps): Hono<ApiEnv> {
   app.route('/v1/webhooks', webhookRoutes(deps));
   app.route('/v1/feedback', feedbackRoutes(deps));
   app.route('/v1/predictions', predictionRoutes(deps));
+  app.route('/v1/schedules', scheduleRoutes(deps));
   // The Open Inference Protocol has its own paths and error shape; it authenticates its model routes itself.
   app.route('/v2', kserveV2Routes(deps, { bodyLimit: jsonLimit }));
   return app;

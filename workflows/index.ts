@@ -12,3 +12,4 @@ export { deliverRegistryEvent } from './deliver-registry-event';
 export { promoteModel } from './promote';
 export { endpointController } from './endpoint-controller';
 export { monitorEndpoint } from './monitor';
+export { scheduledMonitor } from './scheduled-monitor';
