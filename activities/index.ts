@@ -13,6 +13,7 @@ import { createPromotionActivities } from './promotion';
 import { createRolloutActivities } from './rollout';
 import { createRolloutGateActivities } from './rollout-gates';
 import { createMonitorActivities } from './monitor';
+import { createRetrainDatasetActivities } from './retrain-dataset';
 
 export type { ActivityDeps } from './deps';
 
@@ -33,6 +34,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createRolloutActivities(deps),
     ...createRolloutGateActivities(deps),
     ...createMonitorActivities(deps),
+    ...createRetrainDatasetActivities(deps),
   };
 }
 
