@@ -22,6 +22,7 @@ import { kserveV2Routes } from './routes/kserve-v2';
 import { metricsRoutes } from './routes/metrics';
 import { monitoringRoutes } from './routes/monitoring';
 import { retrainRoutes } from './routes/retrains';
+import { scheduleRoutes } from './routes/schedules';
 
 /** JSON bodies (pipeline specs, prediction batches) stay small; CSV uploads have their own streaming limit. */
 export const MAX_JSON_BODY_BYTES = 2 * 1024 * 1024;
@@ -58,6 +59,7 @@ export function createApp(appDeps: ApiDeps): Hono<ApiEnv> {
   app.use('/v1/models/*', jsonLimit);
   app.use('/v1/workflows/*', jsonLimit);
   app.use('/v1/feedback', jsonLimit);
+  app.use('/v1/schedules/*', jsonLimit);
 
   app.route('/v1/datasets', datasetRoutes(deps));
   app.route('/v1/pipelines', pipelineRoutes(deps));
@@ -73,6 +75,7 @@ export function createApp(appDeps: ApiDeps): Hono<ApiEnv> {
   app.route('/v1/webhooks', webhookRoutes(deps));
   app.route('/v1/feedback', feedbackRoutes(deps));
   app.route('/v1/predictions', predictionRoutes(deps));
+  app.route('/v1/schedules', scheduleRoutes(deps));
   // The Open Inference Protocol has its own paths and error shape; it authenticates its model routes itself.
   app.route('/v2', kserveV2Routes(deps, { bodyLimit: jsonLimit }));
   return app;

@@ -9,6 +9,7 @@ import {
   FailureType,
   pipelineRolloutId,
   PIPELINE_ROLLOUT,
+  REVERT_PROMOTION_ON_ROLLBACK,
   trafficChangeKey,
   type PipelineRolloutStatus,
   type TrafficChangeKind,
@@ -37,7 +38,7 @@ import { infraValidateModel } from './infra-validate';
 /** Guards the infra-validate stage, so pipelines recorded before it replay. */
 const INFRA_VALIDATE_STAGE = 'infra-validate-stage';
 
-const { recordPipelineFailure } = proxyActivities<Activities>(databaseActivityOptions);
+const { recordPipelineFailure, revertPromotion } = proxyActivities<Activities>(databaseActivityOptions);
 /** Waits for the endpoint's controller to apply the deploy (it may first have to start). */
 const { deployViaEndpointController } = proxyActivities<Activities>({ ...databaseActivityOptions, startToCloseTimeout: '5 minutes' });
 
@@ -156,6 +157,17 @@ export async function factoryPipeline(input: PipelineInput): Promise<PipelineRes
         if (rollout.status !== 'succeeded') {
           status.stage = 'rejected';
           status.rejection = `${rollout.strategy} rollout ${rollout.status.replace('_', ' ')}: ${rollout.outcome ?? rollout.failure ?? 'no outcome recorded'}`;
+          if (promotion?.promoted && promotion.fromVersionId && patched(REVERT_PROMOTION_ON_ROLLBACK)) {
+            // The promotion stage moved `production` before the canary; a rolled-back version must not keep it.
+            await revertPromotion({
+              projectId: input.projectId,
+              alias: 'production',
+              promotedVersionId: modelVersion.modelVersionId,
+              toVersionId: promotion.fromVersionId,
+              reason: `pipeline ${id}: ${modelVersion.modelName} v${modelVersion.version} was rolled back by its canary`,
+              workflowId: id,
+            });
+          }
           return { stage: 'rejected', trainingRunId: trained.trainingRunId, evaluation, modelVersion, deployment: null, ...(promotion && { promotion }), rejection: status.rejection, rollout };
         }
       }

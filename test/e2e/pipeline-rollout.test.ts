@@ -138,4 +138,32 @@ describe('pipeline rollout: a retrained model is canaried like any other', () =>
     // The controller, with the first-version fallback and the rolloutOutcome Updates the pipelines waited on.
     await recordHistory(endpointControllerWorkflowId(t.projectId, 'churn'), 'endpoint-controller-pipeline-rollouts.json');
   });
+
+  it('with a promotion stage, a rolled-back canary also moves production back to the version it was taken from', async () => {
+    const production = async () => {
+      const body = (await (await t.request('GET', '/v1/models/churn/versions')).json()) as { versions: { version: number; aliases: string[] }[] };
+      return body.versions.find((v) => v.aliases.includes('production'))?.version;
+    };
+    const before = await production();
+    expect(before).toBe(2);
+    const res = await t.request('POST', '/v1/pipelines', {
+      json: {
+        dataset: 'churn',
+        target: 'churned',
+        model: { type: 'logistic', learningRate: 0.1, epochs: 5, seed: 4 },
+        endpoint: 'churn',
+        promotion: { thresholds: [], requireApproval: false },
+        rollout: canary({ errorRate: 0.05, p99LatencyMs: 0.001 }),
+      },
+    });
+    expect(res.status).toBe(202);
+    const { workflowId } = (await res.json()) as { workflowId: string };
+    const end = await driveUntilEnded(workflowId, new Set());
+    const result = end.result as unknown as PipelineEnd & { promotion: { promoted: boolean; fromVersionId: string } };
+    expect(result).toMatchObject({ stage: 'rejected', modelVersion: { version: 4 }, promotion: { promoted: true }, rollout: { status: 'rolled_back' } });
+    expect(await production()).toBe(2);
+    const history = (await (await t.request('GET', '/v1/models/churn/aliases/production/history')).json()) as { history: { reason: string; to: { version: number } }[] };
+    expect(history.history[0]).toMatchObject({ to: { version: 2 } });
+    expect(history.history[0]?.reason).toMatch(/v4 was rolled back by its canary/);
+  });
 });

@@ -45,6 +45,9 @@ export const DEPLOY_VIA_ENDPOINT_CONTROLLER = 'deploy-via-endpoint-controller';
 /** `patched()` id: the pipeline's deploy stage passes its rollout (strategy, gates) to the controller and waits for the outcome. */
 export const PIPELINE_ROLLOUT = 'pipeline-rollout';
 
+/** `patched()` id: a pipeline whose canary was rolled back after its promotion stage moved `production` moves it back. */
+export const REVERT_PROMOTION_ON_ROLLBACK = 'revert-promotion-on-rollback';
+
 /** One canary step: the candidate's share of traffic (percent) and how long it bakes there before the gates are read. */
 export interface CanaryStep {
   weight: number;

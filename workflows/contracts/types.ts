@@ -310,6 +310,24 @@ export interface PromoteResult {
   toVersionId: string;
 }
 
+/** A promotion undone because the canary that followed it was rolled back: the alias goes back to `toVersionId`. */
+export interface RevertPromotionInput {
+  projectId: string;
+  alias: PromoteInput['alias'];
+  /** The version the promotion moved the alias to (the one rolled back). */
+  promotedVersionId: string;
+  toVersionId: string;
+  reason: string;
+  /** The pipeline: names the move, so it happens once. */
+  workflowId: string;
+}
+
+export interface RevertPromotionResult {
+  /** False when the alias no longer pointed at the promoted version (already reverted, or moved by someone since). */
+  reverted: boolean;
+  aliasVersionId: string | null;
+}
+
 /** What the promotion activity writes: the decision on the version and in the audit log, and the alias move when approved. */
 export interface SettlePromotionInput {
   projectId: string;
