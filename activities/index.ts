@@ -13,6 +13,7 @@ import { createPromotionActivities } from './promotion';
 import { createRolloutActivities } from './rollout';
 import { createRolloutGateActivities } from './rollout-gates';
 import { createMonitorActivities } from './monitor';
+import { createRetrainActivities } from './retrain';
 import { createRetrainDatasetActivities } from './retrain-dataset';
 
 export type { ActivityDeps } from './deps';
@@ -34,6 +35,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createRolloutActivities(deps),
     ...createRolloutGateActivities(deps),
     ...createMonitorActivities(deps),
+    ...createRetrainActivities(deps),
     ...createRetrainDatasetActivities(deps),
   };
 }
