@@ -13,6 +13,8 @@ import { createPromotionActivities } from './promotion';
 import { createRolloutActivities } from './rollout';
 import { createRolloutGateActivities } from './rollout-gates';
 import { createMonitorActivities } from './monitor';
+import { createRetrainActivities } from './retrain';
+import { createRetrainDatasetActivities } from './retrain-dataset';
 
 export type { ActivityDeps } from './deps';
 
@@ -33,6 +35,8 @@ export function createActivities(deps: ActivityDeps) {
     ...createRolloutActivities(deps),
     ...createRolloutGateActivities(deps),
     ...createMonitorActivities(deps),
+    ...createRetrainActivities(deps),
+    ...createRetrainDatasetActivities(deps),
   };
 }
 

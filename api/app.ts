@@ -22,6 +22,7 @@ import { kserveV2Routes } from './routes/kserve-v2';
 import { metricsRoutes } from './routes/metrics';
 import { monitoringRoutes } from './routes/monitoring';
 import { scheduleRoutes } from './routes/schedules';
+import { retrainRoutes } from './routes/retrains';
 
 /** JSON bodies (pipeline specs, prediction batches) stay small; CSV uploads have their own streaming limit. */
 export const MAX_JSON_BODY_BYTES = 2 * 1024 * 1024;
@@ -67,6 +68,7 @@ export function createApp(appDeps: ApiDeps): Hono<ApiEnv> {
   app.route('/v1/models', promotionRoutes(deps));
   app.route('/v1/endpoints', endpointRoutes(deps));
   app.route('/v1/endpoints', monitoringRoutes(deps));
+  app.route('/v1/endpoints', retrainRoutes(deps));
   app.route('/v1/api-keys', apiKeyRoutes(deps));
   app.route('/v1/maintenance', maintenanceRoutes(deps));
   app.route('/v1/models', modelRoutes(deps));

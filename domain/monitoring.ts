@@ -1,3 +1,5 @@
+import type { RetrainRequestResult } from './retrain';
+
 /**
  * Drift and live-quality monitoring of an endpoint: its thresholds (configured per endpoint, defaults filled),
  * and the drift report a monitor run stores for each model version that served in a window.
@@ -54,7 +56,7 @@ export const DEFAULT_MONITORING_THRESHOLDS: MonitoringThresholds = {
   features: {},
 };
 
-/** What drift does besides alerting; retraining itself is a later part of the issue (stored, not yet acted on). */
+/** What drift does besides alerting: with `enabled`, a drifted or degraded report starts one retrain per drift episode. */
 export interface RetrainConfig {
   enabled: boolean;
   /** A pipeline model spec, as POST /v1/pipelines takes it. */
@@ -144,4 +146,6 @@ export interface MonitorEndpointResult {
   drifted: boolean;
   /** Ids of the webhook events published. */
   alerts: string[];
+  /** What each drifted report did about retraining (absent in runs from before retraining on drift). */
+  retrains?: RetrainRequestResult[];
 }

@@ -54,6 +54,8 @@ export interface BuildRetrainDatasetResult {
   baseRows: number;
   /** Labelled production rows appended. */
   feedbackRows: number;
+  /** Labels left out because the base model could not have learnt them, by reason. */
+  skippedLabels: SkippedLabels;
   /** False when the same content was already a version (the existing one is returned). */
   created: boolean;
 }
@@ -70,6 +72,42 @@ export interface RetrainDatasetSource {
     rows: number;
     /** The model versions whose answers were labelled. */
     modelVersionIds: string[];
+    /** Labels left out, by reason (absent on sources written before labels were checked). */
+    skipped?: SkippedLabels;
   };
   workflowId: string;
 }
+
+/** What a finished (or skipped) retrain claim records. */
+export interface RetrainOutcome {
+  /** Skipped: the retrain of the same model that was running. */
+  skippedFor?: string;
+  /** The pipeline's end: `done` (deployed), `rejected` (not blessed or not approved). */
+  pipelineStage?: 'done' | 'rejected';
+  rejection?: string | null;
+  modelVersion?: { id: string; name: string; version: number; blessed: boolean } | null;
+  dataset?: { datasetVersionId: string; version: number; rows: number; feedbackRows: number; window: { from: string; to: string } };
+  error?: string;
+}
+
+/** What a monitor run did about one drifted report. */
+export interface RetrainRequestResult {
+  reportId: string;
+  /** started: this alarm claimed the episode and started the retrain; claimed_before: the episode's retrain exists (running or done). */
+  outcome: 'started' | 'claimed_before' | 'skipped' | 'disabled';
+  /** The episode's retrain workflow (for `skipped`: the running retrain of the model). */
+  workflowId: string | null;
+  episode: string | null;
+  reason: string;
+}
+
+/**
+ * Why a label in the window did not become a training row: a class the base model never had, or a value that is
+ * not a number for a regression. Skipped and counted rather than failing the retrain: the loop keeps closing on
+ * the labels that fit, and a new class is a change of task someone should make deliberately, not a side effect.
+ */
+export type SkippedLabelReason = 'unknown_class' | 'not_a_number';
+export type SkippedLabels = Record<SkippedLabelReason, number>;
+
+/** The `code` of the NoLabelledTraffic failure (its type is `FailureType.NoLabelledTraffic`). */
+export const NO_LABELLED_TRAFFIC = 'no_labelled_traffic';

@@ -33,6 +33,14 @@ export function ingestActivityOptions(timeouts?: ActivityTimeouts): ActivityOpti
   return { startToCloseTimeout: '2 hours', heartbeatTimeout: heartbeatTimeout(timeouts), retry };
 }
 
+/**
+ * Building a retrain's dataset version: re-reads the base version and pages through the window's labelled
+ * answers, heartbeating per page; a retry starts over (the reads are cheap next to training) or finds the version it wrote.
+ */
+export function retrainDatasetActivityOptions(timeouts?: ActivityTimeouts): ActivityOptions {
+  return { startToCloseTimeout: '2 hours', heartbeatTimeout: heartbeatTimeout(timeouts), retry };
+}
+
 /** Scoring the held-out rows with ONNX and TensorFlow.js: heartbeats per chunk of rows. */
 export function evaluationActivityOptions(timeouts?: ActivityTimeouts): ActivityOptions {
   return { startToCloseTimeout: '1 hour', heartbeatTimeout: heartbeatTimeout(timeouts), retry };

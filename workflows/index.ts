@@ -13,3 +13,4 @@ export { promoteModel } from './promote';
 export { endpointController } from './endpoint-controller';
 export { monitorEndpoint } from './monitor';
 export { scheduledMonitor } from './scheduled-monitor';
+export { retrainEndpoint } from './retrain';

@@ -17,7 +17,7 @@ export async function referencedArtifactSha256s(db: Db): Promise<Set<string>> {
   };
   for (const v of await db.select({ artifactUri: datasetVersions.artifactUri, source: datasetVersions.source }).from(datasetVersions)) {
     addUri(v.artifactUri);
-    if (v.source.uploadSha256) referenced.add(v.source.uploadSha256);
+    if (v.source.kind === 'upload' && v.source.uploadSha256) referenced.add(v.source.uploadSha256);
   }
   const runs = await db
     .select({ status: trainingRuns.status, checkpointUri: trainingRuns.checkpointUri, modelUri: trainingRuns.modelUri })

@@ -1,5 +1,6 @@
 import { pgTable, text, timestamp, integer, jsonb, unique } from 'drizzle-orm/pg-core';
 import type { Anomaly, ColumnSchema, ColumnStats } from '../../domain/dataset';
+import type { RetrainDatasetSource } from '../../domain/retrain';
 import { projects } from './projects';
 
 export const datasets = pgTable(
@@ -15,12 +16,15 @@ export const datasets = pgTable(
   (t) => [unique('datasets_project_name_uq').on(t.projectId, t.name)],
 );
 
-export interface DatasetSource {
+export interface UploadDatasetSource {
   kind: 'upload';
   contentType: string;
   bytes: number;
   uploadSha256: string;
 }
+
+/** Where a version's rows came from: an upload, or a retrain's base version plus labelled production traffic. */
+export type DatasetSource = UploadDatasetSource | RetrainDatasetSource;
 
 export const datasetVersions = pgTable(
   'dataset_versions',

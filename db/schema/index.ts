@@ -7,3 +7,4 @@ export * from './audit';
 export * from './idempotency';
 export * from './webhooks';
 export * from './monitoring';
+export * from './retrains';

@@ -24,6 +24,8 @@ export interface CandidateSpec {
   model: string;
   features: string[];
   outputSchema?: ModelOutputSchema;
+  /** A real dataset version the training run was on (its target column named), instead of a stand-in. */
+  trainedOn?: { datasetVersionId: string; target: string };
 }
 
 /** Where a candidate is registered: a TestFactory, or just a database and an artifact store. */
@@ -52,21 +54,23 @@ export async function insertModelVersion(db: Db, input: CandidateSpec & { projec
       .onConflictDoUpdate({ target: [datasets.projectId, datasets.name], set: { name: `${input.model}-candidates` } })
       .returning();
     if (!dataset) throw new Error('dataset was not written');
-    const datasetVersionId = newId('dsv');
+    const datasetVersionId = input.trainedOn?.datasetVersionId ?? newId('dsv');
     const [latestDataset] = await tx.select({ version: max(datasetVersions.version) }).from(datasetVersions).where(eq(datasetVersions.datasetId, dataset.id));
-    await tx.insert(datasetVersions).values({
-      id: datasetVersionId,
-      datasetId: dataset.id,
-      version: (latestDataset?.version ?? 0) + 1,
-      contentHash: createHash('sha256').update(datasetVersionId).digest('hex'),
-      artifactUri: onnxUri,
-      rowCount: 0,
-      schema: input.features.map((name) => ({ name, type: 'number' as const, nullable: false })),
-      stats: [],
-      anomalies: [],
-      source: { kind: 'upload', contentType: 'text/csv', bytes: 0, uploadSha256: onnxSha256 },
-      ingestRunId: `test:${datasetVersionId}`,
-    });
+    if (!input.trainedOn) {
+      await tx.insert(datasetVersions).values({
+        id: datasetVersionId,
+        datasetId: dataset.id,
+        version: (latestDataset?.version ?? 0) + 1,
+        contentHash: createHash('sha256').update(datasetVersionId).digest('hex'),
+        artifactUri: onnxUri,
+        rowCount: 0,
+        schema: input.features.map((name) => ({ name, type: 'number' as const, nullable: false })),
+        stats: [],
+        anomalies: [],
+        source: { kind: 'upload', contentType: 'text/csv', bytes: 0, uploadSha256: onnxSha256 },
+        ingestRunId: `test:${datasetVersionId}`,
+      });
+    }
     const evaluation = regression ? REGRESSION_REPORT : CLASSIFICATION_REPORT;
     const runId = newId('run');
     await tx.insert(trainingRuns).values({
@@ -74,7 +78,7 @@ export async function insertModelVersion(db: Db, input: CandidateSpec & { projec
       projectId: input.projectId,
       datasetVersionId,
       workflowId: `test-candidate-${runId}`,
-      target: outputSchema.name === 'value' ? outputSchema.target : 'label',
+      target: input.trainedOn?.target ?? (outputSchema.name === 'value' ? outputSchema.target : 'label'),
       features: input.features,
       task: regression ? 'regression' : 'classification',
       classes: outputSchema.name === 'value' ? null : outputSchema.classes,

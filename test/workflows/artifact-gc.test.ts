@@ -69,7 +69,7 @@ describe('artifact collection', () => {
     const [version] = await t.database.db.select().from(modelVersions).where(eq(modelVersions.trainingRunId, goodRun?.id ?? ''));
     const [dataset] = await t.database.db.select().from(datasetVersions).where(eq(datasetVersions.id, datasetVersionId));
     expect(cancelledRun?.status).toBe('cancelled');
-    const keep = [sha256Of(goodRun?.modelUri), sha256Of(version?.onnxUri), sha256Of(dataset?.artifactUri), dataset?.source.uploadSha256 ?? ''];
+    const keep = [sha256Of(goodRun?.modelUri), sha256Of(version?.onnxUri), sha256Of(dataset?.artifactUri), dataset?.source.kind === 'upload' ? dataset.source.uploadSha256 : ''];
     const gone = [sha256Of(goodRun?.checkpointUri), sha256Of(cancelledRun?.checkpointUri), orphan.sha256];
     const before = await stored();
     for (const sha256 of [...keep, ...gone]) expect(before.has(sha256)).toBe(true);

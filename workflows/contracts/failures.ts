@@ -13,6 +13,8 @@ export const FailureType = {
   PromotionInProgress: 'PromotionInProgress',
   /** The candidate crashed, hung, gave malformed or non-finite outputs, or was too slow in a serving-runtime process. */
   InfraValidationFailed: 'InfraValidationFailed',
+  /** A retrain's window holds no labelled answer usable as a training row: nothing new to learn from (code `no_labelled_traffic`). */
+  NoLabelledTraffic: 'NoLabelledTraffic',
 } as const;
 
 export type FailureTypeName = (typeof FailureType)[keyof typeof FailureType];

@@ -8,3 +8,4 @@ export * from './search-attributes';
 export * from './promotion';
 export * from './endpoint-controller';
 export * from './monitoring';
+export * from './retrain';
