@@ -97,3 +97,11 @@ export const monitorActivityOptions: ActivityOptions = {
   startToCloseTimeout: '30 minutes',
   retry: { initialInterval: '5 seconds', backoffCoefficient: 2, maximumInterval: '2 minutes', maximumAttempts: 5 },
 };
+
+/**
+ * A pipeline waiting for its rollout: as long as the rollout's bakes (and any pause an operator makes), heartbeating
+ * all along so another worker takes the wait up after a crash.
+ */
+export function rolloutWaitActivityOptions(timeouts?: ActivityTimeouts): ActivityOptions {
+  return { startToCloseTimeout: '30 days', heartbeatTimeout: heartbeatTimeout(timeouts), retry };
+}

@@ -57,6 +57,20 @@ export function planRollout(strategy: RolloutStrategy): PlannedStep[] {
   }
 }
 
+/** Refuses a malformed strategy, and a canary or linear rollout without gates, whatever the endpoint's state (the pipeline API checks this up front too). */
+export function checkStrategy(request: Pick<DeployRequest, 'strategy' | 'gates'>): PlannedStep[] {
+  const plan = planRollout(request.strategy);
+  const type = request.strategy.type;
+  if ((type === 'canary' || type === 'linear') && !hasGates(request.gates)) {
+    throw refuse(
+      RolloutRefusal.GatesRequired,
+      `A ${type} rollout needs at least one gate (errorRate, p99LatencyMs, predictionShiftPsi or minAccuracy) to decide whether to go on; add "gates", or use allAtOnce.`,
+      { field: 'gates' },
+    );
+  }
+  return plan;
+}
+
 /** Refuses a deploy the endpoint cannot take now; the same checks run in the validator and, once the state is loaded, in the handler. */
 export function checkDeploy(state: ControllerState, request: DeployRequest, rollbackInFlight: boolean): void {
   const running = state.rollout;
@@ -69,15 +83,8 @@ export function checkDeploy(state: ControllerState, request: DeployRequest, roll
     );
   }
   if (rollbackInFlight) throw refuse(RolloutRefusal.InProgress, `A rollback of endpoint ${state.endpointName} is being applied; try again in a moment.`);
-  planRollout(request.strategy);
+  checkStrategy(request);
   const type = request.strategy.type;
-  if ((type === 'canary' || type === 'linear') && !hasGates(request.gates)) {
-    throw refuse(
-      RolloutRefusal.GatesRequired,
-      `A ${type} rollout needs at least one gate (errorRate, p99LatencyMs, predictionShiftPsi or minAccuracy) to decide whether to go on; add "gates", or use allAtOnce.`,
-      { field: 'gates' },
-    );
-  }
   if (type !== 'allAtOnce' && !state.stable) {
     throw refuse(RolloutRefusal.NoStableVersion, `Endpoint ${state.endpointName} has no stable version to compare a ${type} candidate with; deploy one with the allAtOnce strategy first.`, {
       field: 'strategy',

@@ -10,6 +10,7 @@ import {
   promoteNowUpdate,
   resumeUpdate,
   rollbackUpdate,
+  rolloutOutcomeUpdate,
   RolloutFailure,
   RolloutRefusal,
   type ActionRequest,
@@ -32,6 +33,7 @@ const { simulateRollout } = proxyActivities<Activities>({ ...databaseActivityOpt
 
 const HISTORY_LIMIT = 50;
 const LAST_GOOD_LIMIT = 10;
+const EARLIER_ROLLOUTS_LIMIT = 5;
 
 /**
  * The one owner of an endpoint's traffic: stable, canary (+ weight) and shadow. Deploys, pauses, resumes, aborts,
@@ -65,6 +67,7 @@ export async function endpointController(input: EndpointControllerInput): Promis
       // The same rollout id again (a retried request or activity) answers with that rollout instead of starting another.
       if (state.rollout?.rolloutId !== request.rolloutId) {
         checkDeploy(state, request, rollbackInFlight);
+        if (state.rollout) state.earlierRollouts = [state.rollout, ...(state.earlierRollouts ?? [])].slice(0, EARLIER_ROLLOUTS_LIMIT);
         state.rollout = newRollout(state, request, new Date().toISOString());
       }
       const rollout = state.rollout;
@@ -72,6 +75,7 @@ export async function endpointController(input: EndpointControllerInput): Promis
       return {
         workflowId,
         rolloutId: rollout.rolloutId,
+        strategy: rollout.strategy.type,
         endpointId: state.endpointId,
         status: rollout.status,
         steps: rollout.plan,
@@ -85,6 +89,17 @@ export async function endpointController(input: EndpointControllerInput): Promis
         if (loaded && state.rollout?.rolloutId !== request.rolloutId) checkDeploy(state, request, rollbackInFlight);
       },
     },
+  );
+
+  setHandler(
+    rolloutOutcomeUpdate,
+    async ({ rolloutId }: { rolloutId: string }): Promise<RolloutState> => {
+      await condition(() => loaded);
+      const rollout = knownRollout(rolloutId);
+      await condition(() => !isActive(rollout.status));
+      return rollout;
+    },
+    { validator: ({ rolloutId }: { rolloutId: string }) => void (loaded && knownRollout(rolloutId)) },
   );
 
   setHandler(
@@ -187,6 +202,12 @@ export async function endpointController(input: EndpointControllerInput): Promis
   function activeRollout(): RolloutState {
     const rollout = state.rollout;
     if (!rollout || !isActive(rollout.status)) throw refuse(RolloutRefusal.NoRollout, `No rollout is running on endpoint ${state.endpointName}; start one with POST /v1/endpoints/${state.endpointName}/rollouts.`);
+    return rollout;
+  }
+
+  function knownRollout(rolloutId: string): RolloutState {
+    const rollout = state.rollout?.rolloutId === rolloutId ? state.rollout : state.earlierRollouts?.find((r) => r.rolloutId === rolloutId);
+    if (!rollout) throw refuse(RolloutRefusal.UnknownRollout, `Endpoint ${state.endpointName} has no rollout ${rolloutId} (or it ended too long ago to be remembered).`);
     return rollout;
   }
 

@@ -1,14 +1,17 @@
 import { ApplicationFailure, CancellationScope, executeChild, startChild, log, patched, proxyActivities, setCurrentDetails, setHandler, workflowInfo } from '@temporalio/workflow';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import type { Activities } from '../activities';
-import { databaseActivityOptions } from './activity-options';
+import { databaseActivityOptions, rolloutWaitActivityOptions } from './activity-options';
 import {
   DEPLOY_VIA_ENDPOINT_CONTROLLER,
   describeFailure,
   endpointControllerWorkflowId,
   FailureType,
   pipelineRolloutId,
+  PIPELINE_ROLLOUT,
   trafficChangeKey,
+  type PipelineRolloutStatus,
+  type TrafficChangeKind,
   type DeployInput,
   type DeployResult,
   PROMOTION_STAGE,
@@ -141,15 +144,26 @@ export async function factoryPipeline(input: PipelineInput): Promise<PipelineRes
       ...(promotion && { moveProductionAlias: false }),
     };
     let deployment: DeployResult;
+    let rollout: PipelineRolloutStatus | null = null;
     if (patched(DEPLOY_VIA_ENDPOINT_CONTROLLER)) {
-      // The endpoint's controller owns its traffic: the pipeline hands the version over (allAtOnce) and waits until it is applied.
-      deployEventKey = trafficChangeKey(endpointControllerWorkflowId(input.projectId, input.endpointName), pipelineRolloutId(id), 0, 'deploy');
-      deployment = await deployViaEndpointController({ ...deployInput, pipelineWorkflowId: id });
+      // A rollout asked for is handed to the controller with its gates; without one (or in histories from before), allAtOnce.
+      const requested = input.rollout && patched(PIPELINE_ROLLOUT) ? input.rollout : undefined;
+      // The key of the first step's event: a failure recorded after that step committed leaves the endpoint alone.
+      deployEventKey = trafficChangeKey(endpointControllerWorkflowId(input.projectId, input.endpointName), pipelineRolloutId(id), 0, firstStepKind(requested));
+      deployment = await deployViaEndpointController({ ...deployInput, pipelineWorkflowId: id, ...(requested && { rollout: requested }) });
+      if (deployment.rollout) {
+        rollout = await awaitRollout(input, deployment.rollout, status);
+        if (rollout.status !== 'succeeded') {
+          status.stage = 'rejected';
+          status.rejection = `${rollout.strategy} rollout ${rollout.status.replace('_', ' ')}: ${rollout.outcome ?? rollout.failure ?? 'no outcome recorded'}`;
+          return { stage: 'rejected', trainingRunId: trained.trainingRunId, evaluation, modelVersion, deployment: null, ...(promotion && { promotion }), rejection: status.rejection, rollout };
+        }
+      }
     } else {
       deployment = await executeChild(deployModel, { workflowId: `${id}/deploy`, args: [deployInput] });
     }
     status.stage = 'done';
-    return { stage: 'done', trainingRunId: trained.trainingRunId, evaluation, modelVersion, deployment, ...(promotion && { promotion }) };
+    return { stage: 'done', trainingRunId: trained.trainingRunId, evaluation, modelVersion, deployment, ...(promotion && { promotion }), ...(rollout && { rollout }) };
   } catch (err) {
     const stage = status.stage;
     status.error = `${stage}: ${rootCauseMessage(err)}`;
@@ -170,6 +184,29 @@ export async function factoryPipeline(input: PipelineInput): Promise<PipelineRes
     }
     throw err;
   }
+}
+
+/**
+ * The rollout stage: waits for the controller to end the pipeline's rollout (promoted at 100 %, or rolled back by a gate).
+ * The wait is an activity that heartbeats on the controller's `rolloutOutcome` Update, so a crashed worker's wait is taken up by another.
+ */
+async function awaitRollout(input: PipelineInput, handedOver: NonNullable<DeployResult['rollout']>, status: PipelineStatus): Promise<PipelineRolloutStatus> {
+  const { awaitRolloutOutcome } = proxyActivities<Activities>(rolloutWaitActivityOptions(input.timeouts));
+  status.stage = 'rollout';
+  const running: PipelineRolloutStatus = { ...handedOver, status: 'running', gates: [], breached: null, outcome: null, failure: null };
+  status.rollout = running;
+  setCurrentDetails(`rollout stage: ${handedOver.strategy} rollout ${handedOver.rolloutId} on endpoint ${input.endpointName} (live steps at GET /v1/endpoints/${input.endpointName})`);
+  const ended = await awaitRolloutOutcome({ projectId: input.projectId, endpointName: input.endpointName, rolloutId: handedOver.rolloutId });
+  const outcome: PipelineRolloutStatus = { ...running, status: ended.status, gates: ended.readings, breached: ended.breached, outcome: ended.outcome, failure: ended.failure };
+  status.rollout = outcome;
+  return outcome;
+}
+
+/** The kind of event a rollout's first step writes, by strategy. */
+function firstStepKind(rollout: PipelineInput['rollout']): TrafficChangeKind {
+  const type = rollout?.strategy.type ?? 'allAtOnce';
+  if (type === 'allAtOnce') return 'deploy';
+  return type === 'shadow' ? 'shadow' : 'canary';
 }
 
 /** The promotion stage: a promoteModel child under the alias's one-at-a-time id, waiting for approval when the policy asks. */

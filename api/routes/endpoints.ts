@@ -1,13 +1,12 @@
 import { versionNamesByIds } from '../../db/queries/models';
 import { randomUUID } from 'node:crypto';
-import { WithStartWorkflowOperation, WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
-import { ApplicationFailure } from '@temporalio/common';
+import { WithStartWorkflowOperation, WorkflowNotFoundError } from '@temporalio/client';
 import { and, asc, desc, eq } from 'drizzle-orm';
 import { Hono } from 'hono';
 import { z } from 'zod';
 import { endpointEvents, endpoints, MODEL_ALIASES, modelAliases, models, modelVersions } from '../../db/schema';
 import { findPromotableVersion } from '../../db/queries/promotions';
-import { UserError, type UserErrorStatus } from '../../platform/user-error';
+import { UserError } from '../../platform/user-error';
 import { endpointController } from '../../workflows';
 import {
   abortUpdate,
@@ -24,10 +23,9 @@ import {
   type ControllerActionResult,
   type DeployRequest,
   type RolloutState,
-  type RolloutStrategy,
   type VersionRef,
 } from '../../workflows/contracts';
-import { planRollout } from '../../workflows/endpoint-controller-plan';
+import { checkedRollout, refusal, rolloutStrategyFields, strategyOf } from '../rollout-request';
 import type { ApiDeps } from '../deps';
 import type { ApiEnv } from '../env';
 import { ROUTING_KEY_HEADER } from '../routing-key';
@@ -44,36 +42,12 @@ const predictRequest = z
   })
   .strict();
 
-const bakeSeconds = z.number().min(0).max(7 * 24 * 3600);
-const gatesSchema = z
-  .object({
-    errorRate: z.number().min(0).max(1).optional(),
-    p99LatencyMs: z.number().positive().optional(),
-    predictionShiftPsi: z.number().positive().optional(),
-    minAccuracy: z.number().min(0).max(1).optional(),
-    minRequests: z.number().int().min(0).optional(),
-  })
-  .strict();
-
 const rolloutRequest = z
   .object({
     model: z.string().regex(RESOURCE_NAME, "use lowercase letters, digits, '.', '_' or '-'"),
     version: z.number().int().positive().optional(),
     alias: z.enum(MODEL_ALIASES).optional(),
-    strategy: z.enum(['canary', 'linear', 'allAtOnce', 'shadow']),
-    steps: z.union([z.array(z.object({ weight: z.number().int().min(1).max(100), bakeSeconds }).strict()).min(1).max(20), z.number().int().min(1).max(100)]).optional(),
-    bakeSeconds: bakeSeconds.optional(),
-    promote: z.boolean().optional(),
-    gates: gatesSchema.optional(),
-    simulate: z
-      .object({
-        minAgreement: z.number().min(0).max(1).optional(),
-        maxShiftPsi: z.number().positive().optional(),
-        maxP99LatencyMs: z.number().positive().optional(),
-        requests: z.number().int().min(1).max(10_000).optional(),
-      })
-      .strict()
-      .optional(),
+    ...rolloutStrategyFields,
     reason: z.string().trim().min(1).max(1000).optional(),
   })
   .strict();
@@ -84,18 +58,6 @@ const actionRequest = z.object({ reason: z.string().trim().min(1).max(1000).opti
 const CONTROLLER_QUERY_DEADLINE_MS = 3000;
 
 const ACTIONS = { pause: pauseUpdate, resume: resumeUpdate, abort: abortUpdate, promote: promoteNowUpdate } as const;
-
-/** Refusals of the controller's validators, as the HTTP status each stands for. */
-const REFUSAL_STATUS: Record<string, UserErrorStatus> = {
-  [RolloutRefusal.InProgress]: 409,
-  [RolloutRefusal.AlreadyStable]: 409,
-  [RolloutRefusal.NoRollout]: 409,
-  [RolloutRefusal.NotPaused]: 409,
-  [RolloutRefusal.NotRunning]: 409,
-  [RolloutRefusal.GatesRequired]: 422,
-  [RolloutRefusal.NoStableVersion]: 422,
-  [RolloutRefusal.InvalidStrategy]: 422,
-};
 
 export function endpointRoutes(deps: ApiDeps) {
   const app = new Hono<ApiEnv>();
@@ -168,7 +130,7 @@ export function endpointRoutes(deps: ApiDeps) {
     const { projectId, keyId } = c.get('auth');
     const candidate = await resolveCandidate(deps, projectId, body);
     const strategy = strategyOf(body);
-    const steps = checkedPlan(strategy);
+    const steps = checkedRollout(strategy, body.gates);
     if (strategy.type !== 'allAtOnce') {
       // Checked here too, so a refused first rollout does not leave a controller running for an endpoint that does not exist.
       const [existing] = await deps.db.select({ stable: endpoints.stableVersionId }).from(endpoints).where(and(eq(endpoints.projectId, projectId), eq(endpoints.name, name)));
@@ -295,50 +257,6 @@ async function resolveCandidate(deps: ApiDeps, projectId: string, body: z.infer<
   }
   return { versionId: row.id, model: row.model, version: row.version };
 }
-
-/** The request's strategy fields as the controller's strategy; a field that does not belong is named. */
-function strategyOf(body: z.infer<typeof rolloutRequest>): RolloutStrategy {
-  const fieldError = (field: string, why: string): never => {
-    throw new UserError('invalid_request', `${field}: ${why}.`, 422, { field });
-  };
-  switch (body.strategy) {
-    case 'canary':
-      if (!Array.isArray(body.steps)) return fieldError('steps', 'a canary takes a list of steps such as [{"weight": 10, "bakeSeconds": 300}, {"weight": 100, "bakeSeconds": 0}]');
-      return { type: 'canary', steps: body.steps };
-    case 'linear':
-      if (typeof body.steps !== 'number') return fieldError('steps', 'a linear rollout takes the number of equal steps, e.g. 4');
-      if (body.bakeSeconds === undefined) return fieldError('bakeSeconds', 'a linear rollout needs the bake time of each step');
-      return { type: 'linear', steps: body.steps, bakeSeconds: body.bakeSeconds };
-    case 'allAtOnce':
-      if (body.steps !== undefined) return fieldError('steps', 'allAtOnce has no steps; drop the field');
-      return { type: 'allAtOnce', ...(body.bakeSeconds !== undefined && { bakeSeconds: body.bakeSeconds }) };
-    case 'shadow':
-      if (body.steps !== undefined) return fieldError('steps', 'a shadow rollout has no steps; give bakeSeconds');
-      if (body.bakeSeconds === undefined) return fieldError('bakeSeconds', 'a shadow rollout needs how long the candidate shadows stable traffic');
-      return { type: 'shadow', bakeSeconds: body.bakeSeconds, ...(body.promote !== undefined && { promote: body.promote }) };
-  }
-}
-
-/** The controller's own check of the plan, run here first so a bad request never reaches the workflow. */
-function checkedPlan(strategy: RolloutStrategy) {
-  try {
-    return planRollout(strategy);
-  } catch (err) {
-    throw refusal(err);
-  }
-}
-
-/** A controller refusal (validator or handler) as the 4xx it stands for. */
-function refusal(err: unknown): unknown {
-  const failure = err instanceof WorkflowUpdateFailedError ? err.cause : err;
-  if (failure instanceof ApplicationFailure && failure.type && failure.type in REFUSAL_STATUS) {
-    const raw = (failure.details?.[0] ?? {}) as Record<string, unknown>;
-    const details = Object.fromEntries(Object.entries(raw).filter((e): e is [string, string | number] => typeof e[1] === 'string' || typeof e[1] === 'number'));
-    return new UserError(failure.type, failure.message, REFUSAL_STATUS[failure.type], details);
-  }
-  return err;
-}
-
 
 function short(v: VersionRef | undefined | null): { model: string; version: number; versionId: string } | null {
   return v ? { model: v.model, version: v.version, versionId: v.versionId } : null;

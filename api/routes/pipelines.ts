@@ -15,6 +15,7 @@ import type { ApiEnv } from '../env';
 import { checkEvaluationRequest, evaluationRequestFields } from '../evaluation-options';
 import { checkResourceName, parseJsonBody, RESOURCE_NAME } from '../json-body';
 import { requireRole } from '../middleware/api-key-auth';
+import { pipelineRolloutOf, rolloutStrategyRequest } from '../rollout-request';
 import { answerOnce, idempotencyKeyOf, sha256Hex } from '../idempotency';
 import { temporalUiLink, workflowStatusPath } from '../workflow-links';
 import { findDataset, findDatasetVersion } from '../../db/queries/datasets';
@@ -45,6 +46,7 @@ const pipelineRequest = z
     registeredModel: name.optional(),
     minAccuracy: z.number().min(0).max(1).default(0),
     minR2: z.number().max(1).optional(),
+    rollout: rolloutStrategyRequest.optional(),
     ...evaluationRequestFields,
   })
   .strict();
@@ -63,6 +65,7 @@ export function pipelineRoutes(deps: ApiDeps) {
     const features = resolveTrainingColumns(version.schema, body.target, body.features ?? []);
     const task = await chooseVersionTask(deps, version, body.target, body.task);
     checkFamilyForTask(body.model.type, task);
+    const rollout = body.rollout && pipelineRolloutOf(body.rollout);
     const evaluation = checkEvaluationRequest(version.schema, task, body, version.stats.find((s) => s.name === body.target));
 
     const { accelerator, hiddenUnits, ...hyper } = body.model;
@@ -83,6 +86,7 @@ export function pipelineRoutes(deps: ApiDeps) {
       timeouts: deps.activityTimeouts,
       requestedBy: keyId,
       ...evaluation,
+      ...(rollout && { rollout }),
     };
     const request = { key: idempotencyKey, route: 'POST /v1/pipelines', requestHash: sha256Hex(await c.req.text()) };
     // With a key, the id is derived from it, so no retry or race can start a second run of the same request.

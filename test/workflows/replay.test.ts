@@ -41,6 +41,9 @@ describe('recorded histories replay with the current workflow code', () => {
         'monitor-endpoint-drifted.json',
         'monitor-endpoint-calm.json',
         'scheduled-monitor.json',
+        'factory-pipeline-canary-rollout.json',
+        'factory-pipeline-canary-rolled-back.json',
+        'endpoint-controller-pipeline-rollouts.json',
       ]),
     );
   });

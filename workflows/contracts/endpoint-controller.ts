@@ -42,6 +42,9 @@ export function pipelineRolloutId(pipelineWorkflowId: string): string {
 /** `patched()` id: the pipeline's deploy stage hands the version to the endpoint's controller instead of a deployModel child. */
 export const DEPLOY_VIA_ENDPOINT_CONTROLLER = 'deploy-via-endpoint-controller';
 
+/** `patched()` id: the pipeline's deploy stage passes its rollout (strategy, gates) to the controller and waits for the outcome. */
+export const PIPELINE_ROLLOUT = 'pipeline-rollout';
+
 /** One canary step: the candidate's share of traffic (percent) and how long it bakes there before the gates are read. */
 export interface CanaryStep {
   weight: number;
@@ -176,6 +179,8 @@ export interface ControllerState {
   rolledBack: boolean;
   /** Last traffic changes, newest last (bounded). */
   history: ControllerHistoryEntry[];
+  /** Rollouts that ended before the current one, newest first (bounded): a waiter that arrives late still learns how its rollout ended. Absent in states carried over from before it existed. */
+  earlierRollouts?: RolloutState[];
   /** Counts changes made outside a rollout (rollbacks), for their idempotency keys across continue-as-new. */
   changeSeq: number;
 }
@@ -193,6 +198,8 @@ export interface EndpointControllerInput {
 export interface DeployAccepted {
   workflowId: string;
   rolloutId: string;
+  /** The strategy of the rollout this answer is about (absent in answers recorded before it was added). */
+  strategy?: RolloutStrategyName;
   endpointId: string | null;
   status: RolloutStatus;
   steps: PlannedStep[];
@@ -222,6 +229,8 @@ export const resumeUpdate = defineUpdate<ControllerActionResult, [ActionRequest]
 export const abortUpdate = defineUpdate<ControllerActionResult, [ActionRequest]>('abort');
 export const promoteNowUpdate = defineUpdate<ControllerActionResult, [ActionRequest]>('promoteNow');
 export const rollbackUpdate = defineUpdate<ControllerActionResult, [ActionRequest]>('rollback');
+/** Answers once the named rollout has ended (at once when it already has), with how it ended: what a pipeline's rollout stage waits on. */
+export const rolloutOutcomeUpdate = defineUpdate<RolloutState, [{ rolloutId: string }]>('rolloutOutcome');
 /** Where the endpoint's traffic is, the running rollout's step and gate readings, and the recent changes. */
 export const endpointStatusQuery = defineQuery<ControllerStatus>('endpointStatus');
 
@@ -243,6 +252,8 @@ export const RolloutRefusal = {
   NotPaused: 'rollout_not_paused',
   /** pause of a rollout already paused (or not yet past its simulation): 409. */
   NotRunning: 'rollout_not_running',
+  /** rolloutOutcome for a rollout this controller does not know (never started here, or too long ago). */
+  UnknownRollout: 'rollout_not_found',
 } as const;
 
 /** Failure types of a rollout that ended without reaching 100 %. */

@@ -1,6 +1,8 @@
 import type { InfraValidationResult } from '../../domain/infra-validation';
 import type { ModelSpec, Task, TaskChoice, Threshold } from '../../domain/model';
 import type { Accelerator } from './task-queues';
+import type { GateReading, RolloutGates } from '../../domain/rollout';
+import type { RolloutStatus, RolloutStrategy, RolloutStrategyName, SimulationRequirement } from './endpoint-controller';
 
 /** Activity timing a deployment tunes (tests shorten it); workflows can't read the environment, so it rides in the input. */
 export interface ActivityTimeouts {
@@ -162,6 +164,31 @@ export interface DeployResult {
   endpointId: string;
   endpointName: string;
   modelVersionId: string;
+  /** With a pipeline rollout: the controller's rollout, the strategy it runs, and why it differs from the one asked for. */
+  rollout?: { controllerWorkflowId: string; rolloutId: string; strategy: RolloutStrategyName; requested: RolloutStrategyName; steps: number; note: string | null };
+}
+
+/** How a pipeline rolls its blessed version out: the strategy, gates and simulation of the rollouts API. */
+export interface PipelineRollout {
+  strategy: RolloutStrategy;
+  gates?: RolloutGates;
+  simulate?: SimulationRequirement;
+}
+
+/** A pipeline's rollout as its status and result show it: where it runs, and how it ended with each gate's last reading. */
+export interface PipelineRolloutStatus {
+  controllerWorkflowId: string;
+  rolloutId: string;
+  /** The strategy run; differs from `requested` on an endpoint's first version (see `note`). */
+  strategy: RolloutStrategyName;
+  requested: RolloutStrategyName;
+  note: string | null;
+  status: RolloutStatus;
+  steps: number;
+  gates: GateReading[];
+  breached: GateReading | null;
+  outcome: string | null;
+  failure: string | null;
 }
 
 export interface PipelineInput extends TrainingRequest {
@@ -176,9 +203,11 @@ export interface PipelineInput extends TrainingRequest {
   /** String columns to slice the evaluation by. */
   slices?: string[];
   fairness?: FairnessRequest;
+  /** Roll the blessed version out with this strategy and gates, and wait for the outcome; absent: allAtOnce. */
+  rollout?: PipelineRollout;
 }
 
-export type PipelineStage = 'train' | 'export' | 'evaluate' | 'register' | 'infra-validate' | 'promote' | 'deploy' | 'done' | 'rejected' | 'failed';
+export type PipelineStage = 'train' | 'export' | 'evaluate' | 'register' | 'infra-validate' | 'promote' | 'deploy' | 'rollout' | 'done' | 'rejected' | 'failed';
 
 export interface TrainingProgress {
   epoch: number;
@@ -202,6 +231,8 @@ export interface PipelineStatus {
   rejection?: string | null;
   /** The serving-runtime check of the blessed candidate (rows, latency), once it passed. */
   infraValidation?: InfraValidationResult | null;
+  /** The rollout the pipeline waits on (stage `rollout`), and how it ended; live steps at GET /v1/endpoints/{name}. */
+  rollout?: PipelineRolloutStatus | null;
 }
 
 export interface PipelineResult {
@@ -213,6 +244,8 @@ export interface PipelineResult {
   /** The promotion stage's outcome, when the pipeline had one. */
   promotion?: PromoteResult | null;
   rejection?: string | null;
+  /** How the pipeline's rollout ended, when it asked for one. */
+  rollout?: PipelineRolloutStatus | null;
 }
 
 /** The pipeline's promotion stage: thresholds decide the blessing, then an optional human approval. */
