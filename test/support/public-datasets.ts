@@ -8,6 +8,7 @@ import { chooseTask, profileValues, targetClasses } from '../../data/target-task
 import type { ModelSpec, TaskChoice } from '../../domain/model';
 import { evaluateClassification, evaluateRegression } from '../../ml/metrics';
 import { exportOnnx, onnxOutputNames } from '../../ml/onnx-export';
+import type { TrainedModel } from '../../ml/trained-model';
 import { splitRows } from '../../ml/split';
 import { applyStandardisation, computeStandardisation, standardiseTarget } from '../../ml/standardise';
 import { buildTfModel, toTrainedModel } from '../../ml/tf-model';
@@ -40,7 +41,7 @@ export function publicDatasetCsv(name: PublicDatasetName): string {
 }
 
 export interface PreparedDataset {
-  name: PublicDatasetName;
+  name: string;
   features: string[];
   task: TaskChoice;
   classes: string[] | null;
@@ -51,40 +52,61 @@ export interface PreparedDataset {
 /** Through the factory's own data path (CSV parse → Arrow → task inference → design matrix → seeded split). */
 export async function preparePublicDataset(name: PublicDatasetName, seed = 42, testFraction = 0.2): Promise<PreparedDataset> {
   const { target, features } = PUBLIC_DATASETS[name];
-  const parsed = await readCsvDataset(() => Readable.from(Buffer.from(publicDatasetCsv(name))));
+  return prepareCsvDataset(name, publicDatasetCsv(name), target, features, (n) => splitRows(n, testFraction, seed));
+}
+
+/** Any CSV through the same data path; `split` chooses the training and held-out rows by index. */
+export async function prepareCsvDataset(
+  name: string,
+  csv: string,
+  target: string,
+  features: readonly string[],
+  split: (rows: number) => { train: Uint32Array; test: Uint32Array },
+): Promise<PreparedDataset> {
+  const parsed = await readCsvDataset(() => Readable.from(Buffer.from(csv)));
   const table = decodeDatasetArrow(encodeDatasetArrow(parsed));
   const type = table.schema.find((c) => c.name === target)?.type ?? 'string';
   const values = table.stringColumn(target);
   const task = chooseTask(target, profileValues(values, type), undefined);
   const classes = task.task === 'classification' ? targetClasses(values, type) : null;
   const matrix = buildDesignMatrix(table, [...features], target, classes ? { task: 'classification', classes } : { task: 'regression' });
-  return { name, features: [...features], task, classes, matrix, split: splitRows(matrix.n, testFraction, seed) };
+  return { name, features: [...features], task, classes, matrix, split: split(matrix.n) };
 }
 
 export type HoldoutMetrics = { accuracy: number; macroF1: number; logLoss: number } | { rmse: number; mae: number; r2: number };
 
 /** Trains as the fitModel activity does, then scores the exported ONNX graph on the held-out rows. */
 export async function fitAndScore(data: PreparedDataset, spec: ModelSpec): Promise<HoldoutMetrics> {
+  const tm = await fitModelOn(data, spec, data.split.train);
+  return (await scoreOnnx(data, exportOnnx(tm), onnxOutputNames(tm)[0] ?? '', data.split.test)).metrics;
+}
+
+/** Trains on the given rows as the fitModel activity does (standardised on them, the spec's seed and epochs). */
+export async function fitModelOn(data: PreparedDataset, spec: ModelSpec, rows: Uint32Array): Promise<TrainedModel> {
   const width = data.features.length;
-  const { train, test } = data.split;
-  const rawX = selectRows(data.matrix.x, width, train);
-  const rawY = selectValues(data.matrix.y, train);
-  const standardisation = computeStandardisation(rawX, train.length, width);
+  const rawX = selectRows(data.matrix.x, width, rows);
+  const rawY = selectValues(data.matrix.y, rows);
+  const standardisation = computeStandardisation(rawX, rows.length, width);
   const scaling = data.classes ? null : standardiseTarget(rawY);
   const model = buildTfModel(spec, width, data.classes ? { task: 'classification', classes: data.classes.length } : { task: 'regression' });
   try {
-    await trainEpochs({ model, x: applyStandardisation(rawX, train.length, standardisation), y: scaling?.y ?? rawY, n: train.length, inputSize: width, spec, onEpoch: () => Promise.resolve() });
+    await trainEpochs({ model, x: applyStandardisation(rawX, rows.length, standardisation), y: scaling?.y ?? rawY, n: rows.length, inputSize: width, spec, onEpoch: () => Promise.resolve() });
     const meta = { family: spec.type, features: data.features, standardisation };
-    const tm = scaling ? toTrainedModel(model, { ...meta, task: 'regression', target: scaling.target }) : toTrainedModel(model, { ...meta, task: 'classification', classes: data.classes ?? [] });
-    const session = await loadOnnxSession(exportOnnx(tm));
-    const outputs = await runOnnxModel(session, selectRows(data.matrix.x, width, test), test.length, width, onnxOutputNames(tm)[0] ?? '');
-    const actual = selectValues(data.matrix.y, test);
-    if (!data.classes) return evaluateRegression(actual, outputs);
-    const { accuracy, macroF1, logLoss } = evaluateClassification(actual, outputs, data.classes);
-    return { accuracy, macroF1, logLoss };
+    return scaling ? toTrainedModel(model, { ...meta, task: 'regression', target: scaling.target }) : toTrainedModel(model, { ...meta, task: 'classification', classes: data.classes ?? [] });
   } finally {
     model.dispose();
   }
+}
+
+/** Runs an ONNX graph (as served) on the given rows: its raw outputs and the metrics against their labels. */
+export async function scoreOnnx(data: PreparedDataset, onnx: Uint8Array, outputName: string, rows: Uint32Array): Promise<{ outputs: Float32Array; metrics: HoldoutMetrics }> {
+  const width = data.features.length;
+  const session = await loadOnnxSession(onnx);
+  const outputs = await runOnnxModel(session, selectRows(data.matrix.x, width, rows), rows.length, width, outputName);
+  const actual = selectValues(data.matrix.y, rows);
+  if (!data.classes) return { outputs, metrics: evaluateRegression(actual, outputs) };
+  const { accuracy, macroF1, logLoss } = evaluateClassification(actual, outputs, data.classes);
+  return { outputs, metrics: { accuracy, macroF1, logLoss } };
 }
 
 /** The specs the quality check trains: the defaults a user would plausibly pick, a few more epochs for tiny tables. */
