@@ -6,6 +6,8 @@ import { datasetVersions, feedbackLabels, predictions } from '../../db/schema';
 import { labelledPredictionsPage, type LabelledPredictionCursor } from '../../db/queries/labelled-predictions';
 import type { BuildRetrainDatasetInput } from '../../domain/retrain';
 import { FailureType } from '../../workflows/contracts';
+import { bootstrapProject } from '../../db/queries/projects';
+import { UserError } from '../../platform/user-error';
 import { insertModelVersion } from '../support/candidate-models';
 import { setEndpointTraffic } from '../support/serving-fixtures';
 import { ingestCsv, logPredictions, openRetrainHome, type RetrainHome } from '../support/retrain-fixtures';
@@ -120,6 +122,20 @@ describe('buildRetrainDataset', () => {
     // Only a label the model never had in the window: still nothing to learn, and the message says why.
     const onlyBad = await build({ window: { from: at(20).toISOString(), to: at(21).toISOString() }, workflowId: 'retrain-churn-bad' }).catch((e: unknown) => e);
     expect((onlyBad as ApplicationFailure).message).toContain('1 unknown class');
+  });
+
+  it('refuses a backwards window, an unknown endpoint and a base version of another project with their codes', async () => {
+    const codeOf = async (over: Partial<BuildRetrainDatasetInput>) => {
+      const err = await build({ workflowId: 'retrain-churn-bad-input', ...over }).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(UserError);
+      return (err as UserError).code;
+    };
+    expect(await codeOf({ window: { from: WINDOW.to, to: WINDOW.from } })).toBe('invalid_window');
+    expect(await codeOf({ window: { from: 'yesterday', to: WINDOW.to } })).toBe('invalid_window');
+    expect(await codeOf({ endpointName: 'nope' })).toBe('endpoint_not_found');
+    const other = await bootstrapProject(home.database.db, { projectName: `other-${Date.now()}` });
+    const foreign = await insertModelVersion(home.database.db, { projectId: other.projectId, model: 'foreign', features: ['tenure'] });
+    expect(await codeOf({ baseModelVersionId: foreign.modelVersionId })).toBe('model_version_not_found');
   });
 
   it('pages the window on (created_at, id) without losing or repeating rows that share a microsecond', async () => {
