@@ -4,7 +4,7 @@ import { executionInfoFromRaw } from '@temporalio/client/lib/helpers';
 import { status as grpcStatus } from '@grpc/grpc-js';
 import { Hono } from 'hono';
 import { UserError } from '../../platform/user-error';
-import { endpointStatusQuery, FactoryProject, pipelineStatusQuery, promotionStatusQuery, type ControllerStatus, type PipelineStatus, type PromotionStatus } from '../../workflows/contracts';
+import { endpointStatusQuery, FactoryProject, pipelineStatusQuery, promotionStatusQuery, retrainStatusQuery, type ControllerStatus, type PipelineStatus, type PromotionStatus, type RetrainStatus } from '../../workflows/contracts';
 import type { ApiDeps } from '../deps';
 import type { ApiEnv } from '../env';
 import { rootCauseMessage, userErrorFromFailure } from '../temporal-errors';
@@ -36,12 +36,15 @@ export function workflowRoutes(deps: ApiDeps) {
     const description = await describeOwnedWorkflow(deps, c.get('auth').projectId, workflowId);
 
     const status = description.status.name;
-    let progress: PipelineStatus | PromotionStatus | ControllerStatus | undefined;
+    let progress: PipelineStatus | PromotionStatus | ControllerStatus | RetrainStatus | undefined;
     if (description.type === 'factoryPipeline') {
       progress = await handle.query(pipelineStatusQuery).catch(() => undefined);
     }
     if (description.type === 'promoteModel') {
       progress = await handle.query(promotionStatusQuery).catch(() => undefined);
+    }
+    if (description.type === 'retrainEndpoint') {
+      progress = await handle.query(retrainStatusQuery).catch(() => undefined);
     }
     if (description.type === 'endpointController' && status === 'RUNNING') {
       progress = await handle.query(endpointStatusQuery).catch(() => undefined);
