@@ -4,7 +4,17 @@ import { executionInfoFromRaw } from '@temporalio/client/lib/helpers';
 import { status as grpcStatus } from '@grpc/grpc-js';
 import { Hono } from 'hono';
 import { UserError } from '../../platform/user-error';
-import { endpointStatusQuery, FactoryProject, pipelineStatusQuery, promotionStatusQuery, retrainStatusQuery, type ControllerStatus, type PipelineStatus, type PromotionStatus, type RetrainStatus } from '../../workflows/contracts';
+import {
+  endpointStatusQuery,
+  FactoryProject,
+  pipelineStatusQuery,
+  promotionStatusQuery,
+  retrainStatusQuery,
+  type ControllerStatus,
+  type PipelineStatus,
+  type PromotionStatus,
+  type RetrainStatus,
+} from '../../workflows/contracts';
 import type { ApiDeps } from '../deps';
 import type { ApiEnv } from '../env';
 import { rootCauseMessage, userErrorFromFailure } from '../temporal-errors';

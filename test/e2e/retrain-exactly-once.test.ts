@@ -1,0 +1,163 @@
+import { eq } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { claimRetrain } from '../../db/queries/retrains';
+import { modelVersions, trainingRuns } from '../../db/schema';
+import { retrainWorkflowId } from '../../domain/retrain-episode';
+import type { MonitorEndpointResult } from '../../domain/monitoring';
+import { recordHistory } from '../support/record-history';
+import { churnRows, toCsv, type LabelledRow } from '../support/synthetic-data';
+import { startTestFactory, waitForWorkflow, type TestFactory } from '../support/test-factory';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Distribution B: customers spending twice as much, labelled by the same rule on the new spend. */
+function shifted(rows: LabelledRow[]): LabelledRow[] {
+  return rows.map((r) => {
+    const spend = Number(r.spend) * 2;
+    return { ...r, spend, churned: 0.08 * spend - 0.25 * Number(r.tenure) > 0 ? 'yes' : 'no' };
+  });
+}
+
+interface RetrainView {
+  workflowId: string;
+  status: string;
+  episode: string;
+  trigger: { kind: string; monitorWorkflowId?: string };
+  pipelineWorkflowId: string | null;
+  datasetVersionId: string | null;
+  modelVersionId: string | null;
+  outcome: { pipelineStage?: string; dataset?: { feedbackRows: number }; modelVersion?: { version: number } } | null;
+}
+
+/** Issue 9's second end-to-end test: the same drift alarm many times at once starts one retrain; a new episode starts another. */
+describe('retraining on drift, exactly once', () => {
+  let t: TestFactory;
+  /** Three windows of traffic served by v1: drifted, calm, drifted again. */
+  const windows: { from: string; to: string }[] = [];
+
+  beforeAll(async () => {
+    t = await startTestFactory({ activityTimeouts: { heartbeatTimeoutMs: 3000 } });
+    expect((await t.request('POST', '/v1/datasets/churn/versions?wait=true', { body: toCsv(churnRows(1500, 'train-a')), contentType: 'text/csv' })).status).toBe(201);
+    const start = await t.request('POST', '/v1/pipelines', { json: { dataset: 'churn', target: 'churned', model: { type: 'logistic', epochs: 10, learningRate: 0.1 }, endpoint: 'churn' } });
+    expect(start.status).toBe(202);
+    expect((await waitForWorkflow(t, ((await start.json()) as { workflowId: string }).workflowId)).status).toBe('COMPLETED');
+    for (const [i, rows] of [shifted(churnRows(400, 'b1')), churnRows(400, 'a2'), shifted(churnRows(400, 'b3'))].entries()) {
+      const from = new Date().toISOString();
+      await sleep(5);
+      await serve(rows);
+      await sleep(5);
+      windows[i] = { from, to: new Date().toISOString() };
+    }
+    const put = await t.request('PUT', '/v1/endpoints/churn/monitoring', { json: { retrain: { enabled: true, model: { type: 'logistic', epochs: 10, learningRate: 0.1 } } } });
+    expect(put.status).toBe(200);
+  });
+  afterAll(async () => {
+    await t?.stop();
+  });
+
+  /** Sends the rows to the endpoint and labels every answer with the row's own label. */
+  async function serve(rows: LabelledRow[]): Promise<void> {
+    for (let i = 0; i < rows.length; i += 200) {
+      const batch = rows.slice(i, i + 200);
+      const res = await t.request('POST', '/v1/endpoints/churn/predict', { json: { records: batch.map(({ churned: _label, ...features }) => features) } });
+      expect(res.status).toBe(200);
+      const ids = ((await res.json()) as { predictions: { id: string }[] }).predictions.map((p) => p.id);
+      expect((await t.request('POST', '/v1/feedback', { json: { feedback: ids.map((predictionId, j) => ({ predictionId, label: batch[j]!.churned })) } })).status).toBe(200);
+    }
+  }
+
+  async function monitor(window: { from: string; to: string }, history?: string): Promise<{ workflowId: string; result: MonitorEndpointResult }> {
+    const res = await t.request('POST', '/v1/endpoints/churn/monitor', { json: window });
+    expect([200, 202]).toContain(res.status);
+    const { workflowId } = (await res.json()) as { workflowId: string };
+    const done = await waitForWorkflow(t, workflowId);
+    expect(done.status).toBe('COMPLETED');
+    if (history) await recordHistory(workflowId, history);
+    return { workflowId, result: done.result as unknown as MonitorEndpointResult };
+  }
+
+  async function retrains(): Promise<RetrainView[]> {
+    return ((await (await t.request('GET', '/v1/endpoints/churn/retrains')).json()) as { retrains: RetrainView[] }).retrains;
+  }
+
+  /** retrainEndpoint executions of this project in visibility (eventually consistent: polled until it shows `expected`). */
+  async function retrainExecutions(expected: number): Promise<string[]> {
+    const deadline = Date.now() + 10_000;
+    for (;;) {
+      const ids: string[] = [];
+      for await (const w of t.factory.client.workflow.list({ query: `WorkflowType = 'retrainEndpoint' AND FactoryProject = '${t.projectId}'` })) ids.push(w.workflowId);
+      if (ids.length >= expected || Date.now() > deadline) return ids;
+      await sleep(200);
+    }
+  }
+
+  it('ten alarms of one drift episode at once (five windows, five identical requests) start one retrain, which trains on the new dataset version and deploys', async () => {
+    const w = windows[0]!;
+    // Five monitors over different (overlapping) windows of the same drifted traffic, and five requests for one window.
+    const varied = [0, 1, 2, 3, 4].map((ms) => ({ from: new Date(Date.parse(w.from) - ms).toISOString(), to: w.to }));
+    const runs = await Promise.all([...varied, ...varied.map(() => varied[0]!)].map((window) => monitor(window)));
+    const asked = [...new Map(runs.map((r) => [r.workflowId, r.result])).values()].flatMap((r) => r.retrains ?? []);
+    expect(asked).toHaveLength(5);
+    expect(asked.filter((r) => r.outcome === 'started')).toHaveLength(1);
+    expect(asked.filter((r) => r.outcome === 'claimed_before')).toHaveLength(4);
+    const retrainId = asked[0]!.workflowId!;
+    expect(new Set(asked.map((r) => r.workflowId))).toEqual(new Set([retrainId]));
+    expect(asked[0]!.episode).toMatch(/:first$/);
+
+    const claims = await retrains();
+    expect(claims).toHaveLength(1);
+    expect(claims[0]).toMatchObject({ workflowId: retrainId, trigger: { kind: 'drift' } });
+    expect(['running', 'succeeded']).toContain(claims[0]!.status);
+    expect(await retrainExecutions(1)).toEqual([retrainId]);
+
+    const done = await waitForWorkflow(t, retrainId);
+    expect(done.status, JSON.stringify(done)).toBe('COMPLETED');
+    await recordHistory(retrainId, 'retrain-endpoint-drift.json');
+    const [claim] = await retrains();
+    expect(claim).toMatchObject({ status: 'succeeded', pipelineWorkflowId: `${retrainId}/pipeline`, outcome: { pipelineStage: 'done', modelVersion: { version: 2 } } });
+    expect(claim!.outcome!.dataset!.feedbackRows).toBeGreaterThan(0);
+    // The retrain's pipeline trained on the dataset version the retrain built.
+    const [run] = await t.database.db.select().from(trainingRuns).where(eq(trainingRuns.workflowId, `${retrainId}/pipeline/train`));
+    expect(run?.datasetVersionId).toBe(claim!.datasetVersionId);
+    const endpoint = (await (await t.request('GET', '/v1/endpoints/churn')).json()) as { stable?: { version?: number } };
+    expect(JSON.stringify(endpoint)).toContain(claim!.modelVersionId!);
+  });
+
+  it('an alarm of the handled episode after the retrain finished starts nothing; a calm window then drift again is a new episode, whose claim left by a crashed starter is started by the next alarm', async () => {
+    const [first] = await retrains();
+    const late = await monitor({ from: new Date(Date.parse(windows[0]!.from) - 10).toISOString(), to: windows[0]!.to });
+    expect(late.result.retrains).toMatchObject([{ outcome: 'claimed_before', workflowId: first!.workflowId }]);
+    expect(await retrains()).toHaveLength(1);
+    expect(await retrainExecutions(1)).toEqual([first!.workflowId]);
+
+    const calm = await monitor(windows[1]!);
+    expect(calm.result).toMatchObject({ drifted: false });
+    expect(calm.result.retrains).toEqual([]);
+    // A monitor claimed the new episode and crashed before it started the retrain: the claim row is all there is.
+    const v1 = calm.result.reports[0]!.modelVersionId;
+    const episode = `${v1}:${calm.result.reports[0]!.id}`;
+    const [model] = await t.database.db.select({ modelId: modelVersions.modelId }).from(modelVersions).where(eq(modelVersions.id, v1));
+    const crashed = await claimRetrain(t.database.db, {
+      projectId: t.projectId,
+      endpointId: calm.result.endpointId,
+      modelId: model!.modelId,
+      episode,
+      workflowId: retrainWorkflowId(model!.modelId, episode),
+      trigger: { kind: 'drift', monitorWorkflowId: 'monitor-that-crashed', reportIds: ['drift_crashed'], modelVersionId: v1, window: windows[2]!, reasons: ['crashed'] },
+    });
+    expect(crashed.kind).toBe('claimed');
+    expect(await retrainExecutions(2)).toEqual([first!.workflowId]);
+
+    const again = await monitor(windows[2]!, 'monitor-endpoint-retrain.json');
+    const [asked] = again.result.retrains ?? [];
+    expect(asked).toMatchObject({ outcome: 'claimed_before', episode, workflowId: crashed.run.workflowId });
+    expect(asked!.workflowId).not.toBe(first!.workflowId);
+    expect((await retrainExecutions(2)).sort()).toEqual([first!.workflowId, asked!.workflowId].sort());
+    const done = await waitForWorkflow(t, asked!.workflowId!);
+    expect(done.status, JSON.stringify(done)).toBe('COMPLETED');
+    expect(done.result).toMatchObject({ status: 'succeeded', episode });
+    const claims = await retrains();
+    expect(claims.map((c) => c.status)).toEqual(['succeeded', 'succeeded']);
+    expect(claims[0]).toMatchObject({ workflowId: asked!.workflowId, outcome: { modelVersion: { version: 3 } } });
+  });
+});
