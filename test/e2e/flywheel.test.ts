@@ -228,6 +228,14 @@ describe('the data flywheel: drift on production traffic retrains, canaries and 
     expect(canaryAccuracy?.samples).toBeGreaterThan(0);
     expect(canaryAccuracy?.passed).toBe(true);
 
+    // Blessed against the champion (v1) scored on v2's own held-out rows, which hold B.
+    const registered = (await (await t.request('GET', `/v1/models/${ENDPOINT}/versions/2`)).json()) as {
+      evaluation: { accuracy: number };
+      blessing: { decision: string; champion: { version?: number; metric: string; value: number } | null };
+    };
+    expect(registered.blessing).toMatchObject({ decision: 'blessed', champion: { version: 1, metric: 'accuracy' } });
+    expect(registered.evaluation.accuracy).toBeGreaterThan(registered.blessing.champion!.value);
+
     const endpoint = await show();
     expect(endpoint.stable).toMatchObject({ version: 2 });
     expect(endpoint.canary).toBeNull();
@@ -238,6 +246,7 @@ describe('the data flywheel: drift on production traffic retrains, canaries and 
     expect(during.get(2)?.labelled ?? 0).toBeGreaterThan(0);
     console.log(
       `flywheel stages seen through the API: retrain ${[...retrainStages].join(' → ')}; its pipeline ${[...pipelineStages].join(' → ')}\n` +
+        `flywheel blessing: v2 accuracy ${registered.evaluation.accuracy.toFixed(3)} on its held-out rows, champion v1 ${registered.blessing.champion!.value.toFixed(3)} on the same rows\n` +
         `flywheel canary: v2 at ${[...canaryWeights].join(', ')} %, gate minAccuracy ${canaryAccuracy?.value?.toFixed(3)} on ${canaryAccuracy?.samples} labels; ` +
         `live during the canary: v1 ${accuracyOf(during, 1).toFixed(3)}, v2 ${accuracyOf(during, 2).toFixed(3)}`,
     );
@@ -261,5 +270,17 @@ describe('the data flywheel: drift on production traffic retrains, canaries and 
     ]);
     expect(lineage.sources.uploads).toMatchObject([{ version: 1, rows: 1000 }]);
     expect(lineage.sources.feedback).toMatchObject([{ version: 2, endpoint: ENDPOINT, rows: 400, modelVersions: [{ model: ENDPOINT, version: 1 }] }]);
+  });
+
+  it("the whole loop is listed under the endpoint's search attribute, as the Temporal UI filters it", async () => {
+    const listed = ((await (await t.request('GET', `/v1/workflows?endpoint=${ENDPOINT}&pageSize=100`)).json()) as { workflows: { workflowId: string; type: string; status: string }[] }).workflows;
+    const count = (type: string) => listed.filter((w) => w.type === type).length;
+    expect({
+      scheduledMonitor: count('scheduledMonitor'),
+      monitorEndpoint: count('monitorEndpoint'),
+      retrainEndpoint: count('retrainEndpoint'),
+      factoryPipeline: count('factoryPipeline'),
+      endpointController: count('endpointController'),
+    }).toEqual({ scheduledMonitor: 2, monitorEndpoint: 2, retrainEndpoint: 1, factoryPipeline: 2, endpointController: 1 });
   });
 });
