@@ -160,4 +160,28 @@ describe('retraining on drift, exactly once', () => {
     expect(claims.map((c) => c.status)).toEqual(['succeeded', 'succeeded']);
     expect(claims[0]).toMatchObject({ workflowId: asked!.workflowId, outcome: { modelVersion: { version: 3 } } });
   });
+
+  it('a manual retrain: 202 with its workflow id; two at once run one retrain (the other is refused or skipped); viewers may list, not start', async () => {
+    const viewer = await t.createKey('viewer');
+    expect((await t.request('POST', '/v1/endpoints/churn/retrain', { key: viewer })).status).toBe(403);
+    expect((await t.request('GET', '/v1/endpoints/churn/retrains', { key: viewer })).status).toBe(200);
+    expect((await t.request('POST', '/v1/endpoints/nope/retrain')).status).toBe(404);
+
+    // A manual retrain learns from what was labelled since the stable version went live.
+    await serve(shifted(churnRows(200, 'b4')));
+    const answers = await Promise.all([t.request('POST', '/v1/endpoints/churn/retrain'), t.request('POST', '/v1/endpoints/churn/retrain')]);
+    const started: string[] = [];
+    for (const res of answers) {
+      const body = (await res.json()) as { workflowId?: string; error?: { code: string } };
+      if (res.status === 202) started.push(body.workflowId!);
+      else expect({ status: res.status, code: body.error?.code }).toEqual({ status: 409, code: 'retrain_running' });
+    }
+    expect(started.length).toBeGreaterThan(0);
+    const results = await Promise.all(started.map((id) => waitForWorkflow(t, id)));
+    for (const r of results) expect(r.status, JSON.stringify(r)).toBe('COMPLETED');
+    const manual = (await retrains()).filter((c) => c.trigger.kind === 'manual');
+    expect(manual.filter((c) => c.status === 'succeeded')).toHaveLength(1);
+    expect(manual.filter((c) => c.status !== 'succeeded').map((c) => c.status)).toEqual(started.length === 2 ? ['skipped'] : []);
+    expect(manual.find((c) => c.status === 'succeeded')!.episode).toMatch(/^manual:retrain-churn-manual-/);
+  });
 });

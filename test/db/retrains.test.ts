@@ -1,0 +1,63 @@
+import { eq } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { claimRetrain, finishRetrain, listRetrains, type RetrainClaimRequest } from '../../db/queries/retrains';
+import { modelVersions } from '../../db/schema';
+import type { RetrainTrigger } from '../../domain/retrain';
+import { retrainWorkflowId } from '../../domain/retrain-episode';
+import { insertModelVersion } from '../support/candidate-models';
+import { openRetrainHome, type RetrainHome } from '../support/retrain-fixtures';
+import { setEndpointTraffic } from '../support/serving-fixtures';
+
+/** The claim table under concurrency: the database, not the caller, decides who retrains. */
+describe('retrain claims', () => {
+  let home: RetrainHome;
+  let base: Omit<RetrainClaimRequest, 'episode' | 'workflowId' | 'trigger'>;
+
+  beforeAll(async () => {
+    home = await openRetrainHome('retrain-claims');
+    const db = home.database.db;
+    const version = await insertModelVersion(db, { projectId: home.projectId, model: 'churn', features: ['tenure', 'spend'] });
+    const endpointId = await setEndpointTraffic(db, { projectId: home.projectId, endpoint: 'churn', stable: version.modelVersionId });
+    const [row] = await db.select({ modelId: modelVersions.modelId }).from(modelVersions).where(eq(modelVersions.id, version.modelVersionId));
+    base = { projectId: home.projectId, endpointId, modelId: row!.modelId };
+  });
+  afterAll(async () => {
+    await home?.close();
+  });
+
+  const drift = (monitor: string): RetrainTrigger => ({ kind: 'drift', monitorWorkflowId: monitor, reportIds: [`report-${monitor}`], modelVersionId: 'mv', window: { from: 'a', to: 'b' }, reasons: [] });
+  const request = (episode: string, monitor: string): RetrainClaimRequest => ({ ...base, episode, workflowId: retrainWorkflowId(base.modelId, episode), trigger: drift(monitor) });
+
+  it('twenty concurrent alarms of one episode: one claim, the others find it; a retried alarm finds its own claim again', async () => {
+    const claims = await Promise.all(Array.from({ length: 20 }, (_, i) => claimRetrain(home.database.db, request('e1', `m${i}`))));
+    expect(claims.filter((c) => c.kind === 'claimed')).toHaveLength(1);
+    expect(claims.filter((c) => c.kind === 'existing')).toHaveLength(19);
+    expect(new Set(claims.map((c) => c.run.id)).size).toBe(1);
+    const winner = claims.find((c) => c.kind === 'claimed')!;
+    const monitor = winner.run.trigger.kind === 'drift' ? winner.run.trigger.monitorWorkflowId : '';
+    expect(await claimRetrain(home.database.db, request('e1', monitor))).toMatchObject({ kind: 'claimed', run: { id: winner.run.id, status: 'running' } });
+    expect(await listRetrains(home.database.db, base.endpointId)).toHaveLength(1);
+  });
+
+  it('other episodes while one runs are recorded as skipped, naming the running retrain; once it ends, a skipped episode can be claimed', async () => {
+    const db = home.database.db;
+    const skipped = await Promise.all(['e2', 'e3', 'e4'].map((e) => claimRetrain(db, request(e, 'late'))));
+    for (const s of skipped) {
+      expect(s.kind).toBe('skipped');
+      expect(s.run).toMatchObject({ status: 'skipped', outcome: { skippedFor: retrainWorkflowId(base.modelId, 'e1') } });
+    }
+    const finished = await finishRetrain(db, retrainWorkflowId(base.modelId, 'e1'), { status: 'succeeded', outcome: { pipelineStage: 'done' } });
+    expect(finished).toMatchObject({ status: 'succeeded' });
+    // Ending twice changes nothing (a retried activity).
+    expect(await finishRetrain(db, retrainWorkflowId(base.modelId, 'e1'), { status: 'failed', outcome: { error: 'late' } })).toMatchObject({ status: 'succeeded' });
+    // The handled episode stays handled.
+    expect(await claimRetrain(db, request('e1', 'after'))).toMatchObject({ kind: 'existing', run: { status: 'succeeded' } });
+
+    // Two skipped episodes asked again at once: the partial unique index lets one run, the other stays skipped.
+    const again = await Promise.all([claimRetrain(db, request('e2', 'again')), claimRetrain(db, request('e3', 'again'))]);
+    expect(again.map((c) => c.kind).sort()).toEqual(['claimed', 'skipped']);
+    const runs = await listRetrains(db, base.endpointId);
+    expect(runs.filter((r) => r.status === 'running')).toHaveLength(1);
+    expect(runs).toHaveLength(4);
+  });
+});
