@@ -3,6 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
+import v8 from 'node:v8';
 import { Readable } from 'node:stream';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { sql } from 'drizzle-orm';
@@ -72,7 +73,12 @@ async function main(): Promise<void> {
     global.gc?.();
     const rssBefore = process.memoryUsage().rss;
     let peak = rssBefore;
-    const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 10);
+    let peakHeap = 0;
+    const sampler = setInterval(() => {
+      const usage = process.memoryUsage();
+      peak = Math.max(peak, usage.rss);
+      peakHeap = Math.max(peakHeap, usage.heapUsed);
+    }, 10);
     const started = performance.now();
     const result = await inActivity(() =>
       retrain.buildRetrainDataset({ projectId, endpointName: 'churn-live', baseModelVersionId: modelVersionId, window: { from: from.toISOString(), to: new Date(from.getTime() + 3600_000).toISOString() }, workflowId: 'bench-retrain' }),
@@ -84,7 +90,7 @@ async function main(): Promise<void> {
       ['base rows + labelled rows', `${result.baseRows.toLocaleString('en')} + ${result.feedbackRows.toLocaleString('en')} = ${result.rows.toLocaleString('en')}`],
       ['fill with generate_series', `${fillSeconds.toFixed(1)} s`],
       ['buildRetrainDataset', `${seconds.toFixed(1)} s (${Math.round(result.feedbackRows / seconds).toLocaleString('en')} labelled rows/s)`],
-      ['Node RSS before → peak during the build', `${mb(rssBefore)} → ${mb(peak)}`],
+      ['Node RSS before → peak during the build', `${mb(rssBefore)} → ${mb(peak)} (peak JS heap used ${mb(peakHeap)}, limit ${mb(v8.getHeapStatistics().heap_size_limit)})`],
     ];
     const width = Math.max(...figures.map(([n]) => n.length));
     console.log(`\nretrain dataset bench on PostgreSQL`);

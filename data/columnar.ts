@@ -10,7 +10,6 @@ import {
   tableFromIPC,
   tableToIPC,
   Utf8,
-  vectorFromArray,
   type Data,
   type Vector,
 } from 'apache-arrow';
@@ -30,10 +29,27 @@ function float64Data(values: Float64Array): Data<Float64> {
   return makeData({ type: new Float64(), length: values.length, nullCount, nullBitmap, data: values });
 }
 
+/**
+ * Offsets, validity and UTF-8 bytes written straight into their buffers: apache-arrow's generic builder
+ * (vectorFromArray) needs several times the column's size in transient heap, which decided a large dataset's peak memory.
+ */
 function utf8Data(values: (string | null)[]): Data<Utf8> {
-  const [data] = vectorFromArray(values, new Utf8()).data;
-  if (!data) throw new Error('apache-arrow built no data for a string column');
-  return data;
+  const nullBitmap = new Uint8Array(Math.ceil(values.length / 8));
+  const valueOffsets = new Int32Array(values.length + 1);
+  let nullCount = 0;
+  let bytes = 0;
+  for (const [index, value] of values.entries()) {
+    if (value === null) nullCount += 1;
+    else {
+      nullBitmap[index >> 3] = (nullBitmap[index >> 3] ?? 0) | (1 << (index & 7));
+      bytes += Buffer.byteLength(value, 'utf8');
+    }
+    valueOffsets[index + 1] = bytes;
+  }
+  const data = new Uint8Array(bytes);
+  const encoder = new TextEncoder();
+  for (const [index, value] of values.entries()) if (value !== null) encoder.encodeInto(value, data.subarray(valueOffsets[index]));
+  return makeData({ type: new Utf8(), length: values.length, nullCount, nullBitmap, valueOffsets, data });
 }
 
 /** The dataset as an Arrow IPC file: number → nullable Float64 (NaN → null), string → nullable Utf8, no metadata. */

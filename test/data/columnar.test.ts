@@ -28,6 +28,14 @@ describe('the Arrow artifact', () => {
     expect(table.stringColumn('empty')).toEqual([null, null, null]);
   });
 
+  it('round-trips multi-byte text and missing values through Arrow readers', async () => {
+    const parsed = await readCsv('word,n\ncafé,1\n,2\n日本語,3\n🦀 crab,4\n"a,b",5\n');
+    const bytes = encodeDatasetArrow(parsed);
+    const expected = ['café', null, '日本語', '🦀 crab', 'a,b'];
+    expect(decodeDatasetArrow(bytes).stringColumn('word')).toEqual(expected);
+    expect(tableFromIPC(bytes).getChild('word')?.toArray()).toEqual(expected);
+  });
+
   it('holds only nullable Float64 and Utf8 columns and no metadata', async () => {
     const arrow = tableFromIPC(encodeDatasetArrow(await readCsv(csv)));
     expect(arrow.schema.fields.map((field) => [field.name, String(field.type), field.nullable])).toEqual([

@@ -3,7 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { endpointEvents, endpoints } from '../../db/schema';
 import { exportOnnx } from '../../ml/onnx-export';
 import { endpointController } from '../../workflows';
-import { deployUpdate, endpointControllerWorkflowId, endpointStatusQuery, factorySearchAttributes, pipelineRolloutId, type EndpointControllerInput } from '../../workflows/contracts';
+import { WorkflowUpdateFailedError } from '@temporalio/client';
+import { deployUpdate, endpointControllerWorkflowId, endpointStatusQuery, factorySearchAttributes, pipelineRolloutId, RolloutRefusal, rolloutOutcomeUpdate, type EndpointControllerInput } from '../../workflows/contracts';
 import { goodClassifier } from '../support/onnx-graphs';
 import { recordHistory } from '../support/record-history';
 import { registerOnnxVersion } from '../support/register-version';
@@ -56,6 +57,14 @@ describe('endpointController workflow', () => {
       .innerJoin(endpoints, eq(endpoints.id, endpointEvents.endpointId))
       .where(and(eq(endpoints.projectId, t.projectId), eq(endpoints.name, 'cycle')));
     expect(events).toHaveLength(deploys);
+
+    // A late waiter (a pipeline whose worker died) still learns how its rollout ended, across continue-as-new; the oldest are forgotten.
+    const controller = t.factory.client.workflow.getHandle(workflowId);
+    expect(await controller.executeUpdate(rolloutOutcomeUpdate, { args: [{ rolloutId: 'r7' }] })).toMatchObject({ rolloutId: 'r7', status: 'succeeded' });
+    expect(await controller.executeUpdate(rolloutOutcomeUpdate, { args: [{ rolloutId: 'r3' }] })).toMatchObject({ rolloutId: 'r3', status: 'succeeded', candidate: { versionId: b.versionId } });
+    const forgotten = await controller.executeUpdate(rolloutOutcomeUpdate, { args: [{ rolloutId: 'r0' }] }).catch((err: unknown) => err);
+    expect(forgotten).toBeInstanceOf(WorkflowUpdateFailedError);
+    expect((forgotten as WorkflowUpdateFailedError).cause).toMatchObject({ type: RolloutRefusal.UnknownRollout });
   });
 
   it("a pipeline's deploy stage hands the version to the endpoint's controller; a predict right after reaches it", async () => {
