@@ -21,8 +21,8 @@ import { predictionRoutes } from './routes/predictions';
 import { kserveV2Routes } from './routes/kserve-v2';
 import { metricsRoutes } from './routes/metrics';
 import { monitoringRoutes } from './routes/monitoring';
-import { retrainRoutes } from './routes/retrains';
 import { scheduleRoutes } from './routes/schedules';
+import { retrainRoutes } from './routes/retrains';
 
 /** JSON bodies (pipeline specs, prediction batches) stay small; CSV uploads have their own streaming limit. */
 export const MAX_JSON_BODY_BYTES = 2 * 1024 * 1024;

@@ -12,5 +12,5 @@ export { deliverRegistryEvent } from './deliver-registry-event';
 export { promoteModel } from './promote';
 export { endpointController } from './endpoint-controller';
 export { monitorEndpoint } from './monitor';
-export { retrainEndpoint } from './retrain';
 export { scheduledMonitor } from './scheduled-monitor';
+export { retrainEndpoint } from './retrain';

@@ -9,7 +9,7 @@ import { HISTORIES_DIR } from '../support/record-history';
 describe('recorded histories replay with the current workflow code', () => {
   const files = readdirSync(HISTORIES_DIR).filter((f) => f.endsWith('.json'));
 
-  it('include a factoryPipeline run and each of its stages, a multi-class, a regression and a champion-rejected pipeline, promotions, pipelines with a promotion stage, registry events, infra-validation passed and failed, endpoint controllers (canary, gate breach, pause/resume/abort, rollback), a pipeline handing its deploy to the controller, drift monitors that alerted, that did not and that started a retrain, a scheduled monitor, and a retrain on drift', () => {
+  it('include a factoryPipeline run and each of its stages, a multi-class, a regression and a champion-rejected pipeline, promotions, pipelines with a promotion stage, registry events, infra-validation passed and failed, endpoint controllers (canary, gate breach, pause/resume/abort, rollback), a pipeline handing its deploy to the controller, drift monitors that alerted, that did not and that started a retrain, a retrain on drift (and one whose pipeline canaried its version) and a scheduled monitor', () => {
     expect(files).toEqual(
       expect.arrayContaining([
         'factory-pipeline.json',
@@ -40,9 +40,10 @@ describe('recorded histories replay with the current workflow code', () => {
         'factory-pipeline-endpoint-controller.json',
         'monitor-endpoint-drifted.json',
         'monitor-endpoint-calm.json',
+        'scheduled-monitor.json',
         'monitor-endpoint-retrain.json',
         'retrain-endpoint-drift.json',
-        'scheduled-monitor.json',
+        'retrain-endpoint-flywheel.json',
         'factory-pipeline-canary-rollout.json',
         'factory-pipeline-canary-rolled-back.json',
         'endpoint-controller-pipeline-rollouts.json',
