@@ -2,7 +2,7 @@ import { and, eq, like } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { endpointEvents, endpoints } from '../../db/schema';
 import { exportOnnx } from '../../ml/onnx-export';
-import { spawnTsx, type TsxProcess } from '../support/child-process';
+import { killableWorkers } from '../support/killable-workers';
 import { goodClassifier } from '../support/onnx-graphs';
 import { registerOnnxVersion } from '../support/register-version';
 import { startTestFactory, type TestFactory } from '../support/test-factory';
@@ -10,32 +10,18 @@ import { startTestFactory, type TestFactory } from '../support/test-factory';
 /** The controller's worker is SIGKILLed mid-rollout (no graceful shutdown); another worker process takes over the same rollout. */
 describe.skipIf(!inject('databaseUrl'))('a rollout survives a SIGKILLed worker (PostgreSQL: a child process cannot share in-memory PGlite)', () => {
   let t: TestFactory;
-  const workers: TsxProcess[] = [];
+  const workers = killableWorkers(() => t, 'cpu');
 
   beforeAll(async () => {
     // The API runs here; the factory-cpu worker (workflows and activities) only in child processes the test kills.
     t = await startTestFactory({ parts: { api: true } });
   });
   afterAll(async () => {
-    for (const w of workers) w.child.kill('SIGKILL');
-    await Promise.all(workers.map((w) => w.exited()));
+    await workers.killAll();
     await t?.stop();
   });
 
-  const startWorkerProcess = async (): Promise<TsxProcess> => {
-    const worker = spawnTsx('test/support/worker-process.ts', {
-      DATABASE_URL: inject('databaseUrl'),
-      TEMPORAL_ADDRESS: inject('temporalAddress'),
-      ARTIFACT_ROOT: t.artifactRoot,
-      CPU_TASK_QUEUE: t.taskQueues.cpu,
-      GPU_TASK_QUEUE: t.taskQueues.gpu,
-      WORKER_PARTS: 'cpu',
-      WORKFLOW_BUNDLE: inject('workflowBundlePath'),
-    });
-    workers.push(worker);
-    await worker.waitForOutput(/^ready$/m);
-    return worker;
-  };
+  const startWorkerProcess = () => workers.start();
 
   /** The endpoint row as inference servers read it (no query to the controller: it may have no worker right now). */
   const row = async (name: string) => (await t.database.db.select().from(endpoints).where(and(eq(endpoints.projectId, t.projectId), eq(endpoints.name, name))))[0];

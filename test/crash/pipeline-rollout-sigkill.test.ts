@@ -1,7 +1,7 @@
 import { and, eq, like } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { endpointEvents, endpoints } from '../../db/schema';
-import { spawnTsx, type TsxProcess } from '../support/child-process';
+import { killableWorkers } from '../support/killable-workers';
 import { churnRows, toCsv } from '../support/synthetic-data';
 import { startTestFactory, type TestFactory, type WorkflowStatusBody } from '../support/test-factory';
 
@@ -11,32 +11,18 @@ const HEARTBEAT_TIMEOUT_MS = 3_000;
 /** The worker running a pipeline's rollout stage (its wait, the controller, the pipeline) is SIGKILLed mid-canary; another takes over. */
 describe.skipIf(!inject('databaseUrl'))('a pipeline waiting on its canary survives a SIGKILLed worker (PostgreSQL: a child process cannot share in-memory PGlite)', () => {
   let t: TestFactory;
-  const workers: TsxProcess[] = [];
+  const workers = killableWorkers(() => t, 'cpu');
 
   beforeAll(async () => {
     // The API (and the data plane the traffic goes through) runs here; factory-cpu only in child processes the test kills.
     t = await startTestFactory({ parts: { api: true }, activityTimeouts: { heartbeatTimeoutMs: HEARTBEAT_TIMEOUT_MS } });
   });
   afterAll(async () => {
-    for (const w of workers) w.child.kill('SIGKILL');
-    await Promise.all(workers.map((w) => w.exited()));
+    await workers.killAll();
     await t?.stop();
   });
 
-  const startWorkerProcess = async (): Promise<TsxProcess> => {
-    const worker = spawnTsx('test/support/worker-process.ts', {
-      DATABASE_URL: inject('databaseUrl'),
-      TEMPORAL_ADDRESS: inject('temporalAddress'),
-      ARTIFACT_ROOT: t.artifactRoot,
-      CPU_TASK_QUEUE: t.taskQueues.cpu,
-      GPU_TASK_QUEUE: t.taskQueues.gpu,
-      WORKER_PARTS: 'cpu',
-      WORKFLOW_BUNDLE: inject('workflowBundlePath'),
-    });
-    workers.push(worker);
-    await worker.waitForOutput(/^ready$/m);
-    return worker;
-  };
+  const startWorkerProcess = () => workers.start();
 
   const pipeline = async (extra: Record<string, unknown>) => {
     const res = await t.request('POST', '/v1/pipelines', { json: { dataset: 'churn', target: 'churned', model: { type: 'logistic', learningRate: 0.1, epochs: 5 }, endpoint: 'crash', ...extra } });

@@ -1,7 +1,7 @@
 import { and, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { modelVersions, trainingRuns, type EpochMetrics } from '../../db/schema';
-import { spawnTsx, type TsxProcess } from '../support/child-process';
+import { killableWorkers } from '../support/killable-workers';
 import { churnRows, toCsv } from '../support/synthetic-data';
 import { startTestFactory, waitForWorkflow, type TestFactory } from '../support/test-factory';
 
@@ -12,30 +12,18 @@ const EPOCHS = 40;
 /** A training worker process is SIGKILLed mid-run (no graceful shutdown, no last heartbeat); another takes over. */
 describe.skipIf(!inject('databaseUrl'))('training survives a SIGKILLed worker process (PostgreSQL: a child process cannot share in-memory PGlite)', () => {
   let t: TestFactory;
-  const workers: TsxProcess[] = [];
+  const workers = killableWorkers(() => t);
 
   beforeAll(async () => {
     // The API and factory-cpu run here; factory-gpu only in child processes the test kills.
     t = await startTestFactory({ parts: { api: true, cpuWorker: true }, activityTimeouts: { heartbeatTimeoutMs: HEARTBEAT_TIMEOUT_MS } });
   });
   afterAll(async () => {
-    for (const w of workers) w.child.kill('SIGKILL');
-    await Promise.all(workers.map((w) => w.exited()));
+    await workers.killAll();
     await t?.stop();
   });
 
-  const startWorkerProcess = async (): Promise<TsxProcess> => {
-    const worker = spawnTsx('test/support/worker-process.ts', {
-      DATABASE_URL: inject('databaseUrl'),
-      TEMPORAL_ADDRESS: inject('temporalAddress'),
-      ARTIFACT_ROOT: t.artifactRoot,
-      CPU_TASK_QUEUE: t.taskQueues.cpu,
-      GPU_TASK_QUEUE: t.taskQueues.gpu,
-    });
-    workers.push(worker);
-    await worker.waitForOutput(/^ready$/m);
-    return worker;
-  };
+  const startWorkerProcess = () => workers.start();
 
   it('repeats at most the epoch in progress and registers exactly one model version', async () => {
     expect((await t.request('POST', '/v1/datasets/churn/versions?wait=true', { body: toCsv(churnRows(1500)), contentType: 'text/csv' })).status).toBe(201);

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { StoredDriftReport } from '../../db/queries/monitoring';
 import { distributionA, distributionB, FLYWHEEL_DRIFTED_FEATURES, FLYWHEEL_FEATURES, FLYWHEEL_PIPELINE_MODEL, flywheelCsv, flywheelRecord, type FlywheelRow } from '../support/flywheel-data';
 import { recordHistory } from '../support/record-history';
+import { listRetrains } from '../support/labelled-traffic';
 import { startTestFactory, waitForWorkflow, type TestFactory, type WorkflowStatusBody } from '../support/test-factory';
 
 interface PredictAnswer {
@@ -12,15 +13,6 @@ interface EndpointView {
   stable: { version: number } | null;
   canary: { version: number; weight: number } | null;
   events: { kind: string; trafficWeight: number; toVersion: { version: number } | null }[];
-}
-interface RetrainView {
-  workflowId: string;
-  status: string;
-  episode: string;
-  trigger: { kind: string; monitorWorkflowId?: string };
-  pipelineWorkflowId: string | null;
-  datasetVersionId: string | null;
-  outcome: { pipelineStage?: string; modelVersion?: { version: number; blessed: boolean }; dataset?: { rows: number; feedbackRows: number } } | null;
 }
 interface ScheduledMonitorEnd {
   monitorWorkflowId: string;
@@ -87,7 +79,7 @@ describe('the data flywheel: drift on production traffic retrains, canaries and 
   }
 
   const show = async (): Promise<EndpointView> => (await (await t.request('GET', `/v1/endpoints/${ENDPOINT}`)).json()) as EndpointView;
-  const retrains = async (): Promise<RetrainView[]> => ((await (await t.request('GET', `/v1/endpoints/${ENDPOINT}/retrains`)).json()) as { retrains: RetrainView[] }).retrains;
+  const retrains = () => listRetrains(t, ENDPOINT);
 
   /** Fires the monitor schedule now and waits for the run it starts (scheduledMonitor, which runs monitorEndpoint as a child). */
   async function triggerMonitor(): Promise<ScheduledMonitorEnd> {

@@ -4,7 +4,8 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { StoredDriftReport } from '../../db/queries/monitoring';
 import { recordHistory } from '../support/record-history';
-import { churnRows, toCsv, type LabelledRow } from '../support/synthetic-data';
+import { doubledSpend, serveLabelled } from '../support/labelled-traffic';
+import { churnRows, toCsv } from '../support/synthetic-data';
 import { startTestFactory, waitForWorkflow, type TestFactory } from '../support/test-factory';
 
 interface Received {
@@ -34,14 +35,6 @@ async function errorOf(res: Response): Promise<{ status: number; code: string; m
   return { status: res.status, code: body.error.code, message: body.error.message, field: body.error.field };
 }
 
-/** Distribution B: the same customers spending twice as much; the world's labels follow the same rule on the new spend. */
-function shifted(rows: LabelledRow[]): LabelledRow[] {
-  return rows.map((r) => {
-    const spend = Number(r.spend) * 2;
-    return { ...r, spend, churned: 0.08 * spend - 0.25 * Number(r.tenure) > 0 ? 'yes' : 'no' };
-  });
-}
-
 /** Monitoring end to end: train on A, serve B with labels, the monitor flags spend (not tenure), alerts a webhook; a calm window does not drift. */
 describe('drift monitoring of an endpoint', () => {
   let t: TestFactory;
@@ -64,18 +57,6 @@ describe('drift monitoring of an endpoint', () => {
     await t?.stop();
     await receiver?.close();
   });
-
-  /** Sends the rows to the endpoint in batches and labels every answer with the row's own label. */
-  async function serve(rows: LabelledRow[]): Promise<void> {
-    for (let i = 0; i < rows.length; i += 100) {
-      const batch = rows.slice(i, i + 100);
-      const res = await t.request('POST', '/v1/endpoints/churn/predict', { json: { records: batch.map(({ churned: _label, ...features }) => features) } });
-      expect(res.status).toBe(200);
-      const ids = ((await res.json()) as { predictions: { id: string }[] }).predictions.map((p) => p.id);
-      const feedback = await t.request('POST', '/v1/feedback', { json: { feedback: ids.map((predictionId, j) => ({ predictionId, label: batch[j]!.churned })) } });
-      expect(feedback.status).toBe(200);
-    }
-  }
 
   async function monitor(window: { from: string; to: string }, history?: string): Promise<StoredDriftReport[]> {
     const res = await t.request('POST', '/v1/endpoints/churn/monitor', { json: window });
@@ -126,7 +107,7 @@ describe('drift monitoring of an endpoint', () => {
   it('traffic from a shifted distribution: spend drifted, tenure not, live accuracy from the labels, one signed webhook alert', async () => {
     const from = new Date().toISOString();
     await sleep(5);
-    await serve(shifted(churnRows(800, 'serve-b')));
+    await serveLabelled(t, 'churn', doubledSpend(churnRows(800, 'serve-b')));
     await sleep(5);
     const to = new Date().toISOString();
     const [report, ...others] = await monitor({ from, to }, 'monitor-endpoint-drifted.json');
@@ -165,7 +146,7 @@ describe('drift monitoring of an endpoint', () => {
   it('a window from the training distribution does not drift; the default window starts where the last report ended', async () => {
     const from = new Date().toISOString();
     await sleep(5);
-    await serve(churnRows(800, 'serve-a'));
+    await serveLabelled(t, 'churn', churnRows(800, 'serve-a'));
     await sleep(5);
     const to = new Date().toISOString();
     const [report] = await monitor({ from, to }, 'monitor-endpoint-calm.json');

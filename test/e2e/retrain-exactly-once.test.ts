@@ -5,29 +5,11 @@ import { modelVersions, trainingRuns } from '../../db/schema';
 import { retrainWorkflowId } from '../../domain/retrain-episode';
 import type { MonitorEndpointResult } from '../../domain/monitoring';
 import { recordHistory } from '../support/record-history';
-import { churnRows, toCsv, type LabelledRow } from '../support/synthetic-data';
+import { doubledSpend, listRetrains, serveLabelled } from '../support/labelled-traffic';
+import { churnRows, toCsv } from '../support/synthetic-data';
 import { startTestFactory, waitForWorkflow, type TestFactory } from '../support/test-factory';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** Distribution B: customers spending twice as much, labelled by the same rule on the new spend. */
-function shifted(rows: LabelledRow[]): LabelledRow[] {
-  return rows.map((r) => {
-    const spend = Number(r.spend) * 2;
-    return { ...r, spend, churned: 0.08 * spend - 0.25 * Number(r.tenure) > 0 ? 'yes' : 'no' };
-  });
-}
-
-interface RetrainView {
-  workflowId: string;
-  status: string;
-  episode: string;
-  trigger: { kind: string; monitorWorkflowId?: string };
-  pipelineWorkflowId: string | null;
-  datasetVersionId: string | null;
-  modelVersionId: string | null;
-  outcome: { pipelineStage?: string; dataset?: { feedbackRows: number }; modelVersion?: { version: number } } | null;
-}
 
 /** Issue 9's second end-to-end test: the same drift alarm many times at once starts one retrain; a new episode starts another. */
 describe('retraining on drift, exactly once', () => {
@@ -41,10 +23,10 @@ describe('retraining on drift, exactly once', () => {
     const start = await t.request('POST', '/v1/pipelines', { json: { dataset: 'churn', target: 'churned', model: { type: 'logistic', epochs: 10, learningRate: 0.1 }, endpoint: 'churn' } });
     expect(start.status).toBe(202);
     expect((await waitForWorkflow(t, ((await start.json()) as { workflowId: string }).workflowId)).status).toBe('COMPLETED');
-    for (const [i, rows] of [shifted(churnRows(400, 'b1')), churnRows(400, 'a2'), shifted(churnRows(400, 'b3'))].entries()) {
+    for (const [i, rows] of [doubledSpend(churnRows(400, 'b1')), churnRows(400, 'a2'), doubledSpend(churnRows(400, 'b3'))].entries()) {
       const from = new Date().toISOString();
       await sleep(5);
-      await serve(rows);
+      await serveLabelled(t, 'churn', rows, 200);
       await sleep(5);
       windows[i] = { from, to: new Date().toISOString() };
     }
@@ -54,17 +36,6 @@ describe('retraining on drift, exactly once', () => {
   afterAll(async () => {
     await t?.stop();
   });
-
-  /** Sends the rows to the endpoint and labels every answer with the row's own label. */
-  async function serve(rows: LabelledRow[]): Promise<void> {
-    for (let i = 0; i < rows.length; i += 200) {
-      const batch = rows.slice(i, i + 200);
-      const res = await t.request('POST', '/v1/endpoints/churn/predict', { json: { records: batch.map(({ churned: _label, ...features }) => features) } });
-      expect(res.status).toBe(200);
-      const ids = ((await res.json()) as { predictions: { id: string }[] }).predictions.map((p) => p.id);
-      expect((await t.request('POST', '/v1/feedback', { json: { feedback: ids.map((predictionId, j) => ({ predictionId, label: batch[j]!.churned })) } })).status).toBe(200);
-    }
-  }
 
   async function monitor(window: { from: string; to: string }, history?: string): Promise<{ workflowId: string; result: MonitorEndpointResult }> {
     const res = await t.request('POST', '/v1/endpoints/churn/monitor', { json: window });
@@ -76,9 +47,7 @@ describe('retraining on drift, exactly once', () => {
     return { workflowId, result: done.result as unknown as MonitorEndpointResult };
   }
 
-  async function retrains(): Promise<RetrainView[]> {
-    return ((await (await t.request('GET', '/v1/endpoints/churn/retrains')).json()) as { retrains: RetrainView[] }).retrains;
-  }
+  const retrains = () => listRetrains(t, 'churn');
 
   /** retrainEndpoint executions of this project in visibility (eventually consistent: polled until it shows `expected`). */
   async function retrainExecutions(expected: number): Promise<string[]> {
@@ -168,7 +137,7 @@ describe('retraining on drift, exactly once', () => {
     expect((await t.request('POST', '/v1/endpoints/nope/retrain')).status).toBe(404);
 
     // A manual retrain learns from what was labelled since the stable version went live.
-    await serve(shifted(churnRows(200, 'b4')));
+    await serveLabelled(t, 'churn', doubledSpend(churnRows(200, 'b4')), 200);
     const answers = await Promise.all([t.request('POST', '/v1/endpoints/churn/retrain'), t.request('POST', '/v1/endpoints/churn/retrain')]);
     const started: string[] = [];
     for (const res of answers) {
