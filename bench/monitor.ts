@@ -1,7 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import { eq, sql } from 'drizzle-orm';
-import { Client as PgClient } from 'pg';
 import { openDatabase } from '../db/client';
+import { createFreshDatabase } from './fresh-database';
 import { driftWindowQueryFor, readDriftWindow } from '../db/queries/drift-window';
 import { versionsServedIn } from '../db/queries/monitoring';
 import { bootstrapProject } from '../db/queries/projects';
@@ -30,13 +30,8 @@ async function main(): Promise<void> {
   const server = value('postgres') ?? process.env.DATABASE_URL;
   if (!server) throw new Error('set DATABASE_URL or --postgres=postgres://… (a server where a fresh database can be created)');
 
-  const name = `bench_monitor_${Date.now()}`;
-  const admin = new PgClient({ connectionString: server });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
-  const url = new URL(server);
-  url.pathname = `/${name}`;
-  const database = await openDatabase({ url: url.toString() });
+  const fresh = await createFreshDatabase(server, 'bench_monitor');
+  const database = await openDatabase({ url: fresh.url });
   try {
     await database.migrate();
     const db = database.db;
@@ -75,7 +70,8 @@ async function main(): Promise<void> {
     await db.execute(sql`analyze predictions`);
     await db.execute(sql`analyze feedback_labels`);
     const fillSeconds = (performance.now() - fillStarted) / 1000;
-    const [size] = (await admin.query<{ size: string }>(`select pg_size_pretty(pg_database_size('${name}')) as size`)).rows;
+    const sized = await db.execute(sql`select pg_size_pretty(pg_database_size(current_database())) as size`);
+    const [size] = (sized as { rows: { size: string }[] }).rows;
 
     global.gc?.();
     const rssBefore = process.memoryUsage().rss;
@@ -107,8 +103,7 @@ async function main(): Promise<void> {
     for (const [n, v] of figures) console.log(`${n.padEnd(width)}  ${v}`);
   } finally {
     await database.close();
-    if (!flag('keep')) await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-    await admin.end();
+    if (!flag('keep')) await fresh.drop();
   }
 }
 

@@ -7,11 +7,11 @@ import v8 from 'node:v8';
 import { Readable } from 'node:stream';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { sql } from 'drizzle-orm';
-import { Client as PgClient } from 'pg';
 import { createIngestActivities } from '../activities/ingest';
 import type { ActivityDeps } from '../activities/deps';
 import { createRetrainDatasetActivities } from '../activities/retrain-dataset';
 import { ArtifactStore } from '../artifacts/store';
+import { createFreshDatabase } from './fresh-database';
 import { openDatabase } from '../db/client';
 import { bootstrapProject } from '../db/queries/projects';
 import { insertEndpoint, insertModelVersion } from '../test/support/candidate-models';
@@ -31,13 +31,8 @@ async function main(): Promise<void> {
   const server = value('postgres') ?? process.env.DATABASE_URL;
   if (!server) throw new Error('set DATABASE_URL or --postgres=postgres://… (a server where a fresh database can be created)');
 
-  const name = `bench_retrain_${Date.now()}`;
-  const admin = new PgClient({ connectionString: server });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
-  const url = new URL(server);
-  url.pathname = `/${name}`;
-  const database = await openDatabase({ url: url.toString() });
+  const fresh = await createFreshDatabase(server, 'bench_retrain');
+  const database = await openDatabase({ url: fresh.url });
   const artifactRoot = await mkdtemp(path.join(os.tmpdir(), 'bench-retrain-'));
   try {
     await database.migrate();
@@ -98,8 +93,7 @@ async function main(): Promise<void> {
   } finally {
     await database.close();
     await rm(artifactRoot, { recursive: true, force: true });
-    if (!args.includes('--keep')) await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-    await admin.end();
+    if (!args.includes('--keep')) await fresh.drop();
   }
 }
 

@@ -7,8 +7,8 @@ import { performance } from 'node:perf_hooks';
 import { serve } from '@hono/node-server';
 import { count, eq } from 'drizzle-orm';
 import { Hono } from 'hono';
-import { Client as PgClient } from 'pg';
 import seedrandom from 'seedrandom';
+import { createFreshDatabase } from './fresh-database';
 import { openDatabase, type DatabaseHandle } from '../db/client';
 import { bootstrapProject } from '../db/queries/projects';
 import { endpoints, modelVersions, predictions } from '../db/schema';
@@ -172,7 +172,7 @@ export async function benchServingHttp(opts: ServingBenchOptions): Promise<strin
       await pglite.close();
     }
     if (opts.postgresUrl) {
-      const fresh = await createFreshDatabase(opts.postgresUrl);
+      const fresh = await createFreshDatabase(opts.postgresUrl, 'bench_serving');
       const pg = await openDatabase({ url: fresh.url });
       try {
         out.push(...(await benchOnDatabase('PostgreSQL', pg, { home, temporalAddress: devServer.address, logger, opts, echoUrl: echo.url, full: false })));
@@ -303,24 +303,4 @@ async function rawOnnxRowsPerSecond(database: DatabaseHandle, artifactRoot: stri
   }
   await session.release();
   return rows / ((performance.now() - started) / 1000);
-}
-
-/** A database of its own on the given server, dropped after the run. */
-async function createFreshDatabase(serverUrl: string): Promise<{ url: string; drop: () => Promise<void> }> {
-  const name = `bench_serving_${Date.now()}`;
-  const admin = new PgClient({ connectionString: serverUrl });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
-  await admin.end();
-  const url = new URL(serverUrl);
-  url.pathname = `/${name}`;
-  return {
-    url: url.toString(),
-    drop: async () => {
-      const again = new PgClient({ connectionString: serverUrl });
-      await again.connect();
-      await again.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await again.end();
-    },
-  };
 }
