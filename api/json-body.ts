@@ -2,19 +2,27 @@ import type { Context } from 'hono';
 import type { z } from 'zod';
 import { UserError } from '../platform/user-error';
 
-/** Reads and validates a JSON body; the error names the first field that is wrong and why. */
-export async function parseJsonBody<S extends z.ZodType>(c: Context, schema: S): Promise<z.infer<S>> {
-  let body: unknown;
+/** Reads a JSON body, or fails with `invalid_json`. */
+export async function readJsonBody(c: Context): Promise<unknown> {
   try {
-    body = await c.req.json();
+    return await c.req.json();
   } catch {
     throw new UserError('invalid_json', 'The request body is not valid JSON; send a JSON object with Content-Type: application/json.', 400);
   }
-  const parsed = schema.safeParse(body);
+}
+
+/** The 422 for a body field that is wrong: `field` as a path (`records[3]`), `(body)` for the body itself. */
+export function invalidRequest(field: string, message: string): UserError {
+  return new UserError('invalid_request', `${field}: ${message}.`, 422, { field });
+}
+
+/** Reads and validates a JSON body; the error names the first field that is wrong and why. */
+export async function parseJsonBody<S extends z.ZodType>(c: Context, schema: S): Promise<z.infer<S>> {
+  const parsed = schema.safeParse(await readJsonBody(c));
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     const field = issue?.path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('').replace(/^\./, '') || '(body)';
-    throw new UserError('invalid_request', `${field}: ${issue?.message ?? 'is invalid'}.`, 422, { field });
+    throw invalidRequest(field, issue?.message ?? 'is invalid');
   }
   return parsed.data;
 }

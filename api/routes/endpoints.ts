@@ -30,17 +30,10 @@ import type { ApiDeps } from '../deps';
 import type { ApiEnv } from '../env';
 import { ROUTING_KEY_HEADER } from '../routing-key';
 import { answerOnce, idempotencyKeyOf, sha256Hex } from '../idempotency';
-import { checkResourceName, parseJsonBody, RESOURCE_NAME } from '../json-body';
+import { checkResourceName, parseJsonBody, readJsonBody, RESOURCE_NAME } from '../json-body';
+import { predictRecords } from '../predict-request';
 import { requireRole } from '../middleware/api-key-auth';
 import { temporalUiLink, workflowStatusPath } from '../workflow-links';
-
-export const MAX_RECORDS_PER_REQUEST = 1000;
-
-const predictRequest = z
-  .object({
-    records: z.array(z.record(z.string(), z.unknown())).min(1, 'send at least one record').max(MAX_RECORDS_PER_REQUEST, `send at most ${MAX_RECORDS_PER_REQUEST} records per request`),
-  })
-  .strict();
 
 const rolloutRequest = z
   .object({
@@ -63,7 +56,7 @@ export function endpointRoutes(deps: ApiDeps) {
   const app = new Hono<ApiEnv>();
 
   app.post('/:name/predict', requireRole('operator'), async (c) => {
-    const { records } = await parseJsonBody(c, predictRequest);
+    const records = predictRecords(await readJsonBody(c));
     const routingKey = c.req.header(ROUTING_KEY_HEADER);
     return c.json(await deps.predictor.predict(c.get('auth').projectId, c.req.param('name'), records, { routingKey, requestId: c.get('requestId') }));
   });

@@ -13,7 +13,7 @@ import { inputMetadata, outputMetadata, predictionsToTensors, tensorsToRecords }
 import { apiKeyAuth, requireRole } from '../middleware/api-key-auth';
 import { ROUTING_KEY_HEADER } from '../routing-key';
 import { userErrorFromFailure } from '../temporal-errors';
-import { MAX_RECORDS_PER_REQUEST } from './endpoints';
+import { MAX_RECORDS_PER_REQUEST } from '../predict-request';
 
 /** Every model here is an ONNX graph run by onnxruntime (the protocol's `<project>_<format>` platform name). */
 export const V2_PLATFORM = 'onnx_onnxv1';
