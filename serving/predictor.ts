@@ -281,6 +281,10 @@ function modelFailure(err: unknown, version: ServedVersion): ServiceError {
 
 /** What the prediction log keeps of a request's record: the model's features only. */
 function featuresOf(record: Record<string, unknown>, features: string[]): Record<string, unknown> {
+  let keys = 0;
+  for (const _key in record) keys++;
+  // recordsToMatrix found every feature in it, so a record with as many keys holds nothing else: no copy needed.
+  if (keys === features.length) return record;
   const kept: Record<string, unknown> = {};
   for (const f of features) kept[f] = record[f];
   return kept;

@@ -111,6 +111,14 @@ describe('inference data plane', () => {
     expect(shadows.some((r) => returned.has(r.id))).toBe(false);
   });
 
+  it("logs a record's features only: extra fields the client sent are answered around, not stored", async () => {
+    const endpointId = await setEndpointTraffic(t.database.db, { projectId: t.projectId, endpoint: 'extras', stable: v1.id });
+    const answer = await predict('extras', { records: [{ ...record, customer: 'c-1', note: 'vip' }, record] });
+    expect(answer.status).toBe(200);
+    const rows = await t.database.db.select().from(predictions).where(eq(predictions.endpointId, endpointId));
+    expect(rows.map((r) => r.inputs)).toEqual([record, record]);
+  });
+
   it('answers a non-finite model output with 500 model_output_invalid and logs the failure', async () => {
     const broken = await registerOnnxVersion(t.database.db, t.factory.artifacts, { projectId: t.projectId, model: 'nan', onnx: nanOnnx(3), features: ['f0', 'f1', 'f2'] });
     const endpointId = await setEndpointTraffic(t.database.db, { projectId: t.projectId, endpoint: 'broken', stable: broken.id });
