@@ -1,4 +1,4 @@
-import { ActivityFailure, allHandlersFinished, condition, continueAsNew, proxyActivities, setCurrentDetails, setHandler, workflowInfo } from '@temporalio/workflow';
+import { ActivityFailure, allHandlersFinished, condition, continueAsNew, patched, proxyActivities, setCurrentDetails, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import type { EndpointRolloutSummary, GateReading } from '../domain/rollout';
 import { databaseActivityOptions } from './activity-options';
@@ -26,6 +26,9 @@ import {
 import { checkDeploy, hasGates, isActive, newRollout, refuse } from './endpoint-controller-plan';
 
 const { readEndpointTraffic, applyTrafficChange, recordRolloutSummary } = proxyActivities<Activities>(databaseActivityOptions);
+
+/** Pauses and resumes are written to the endpoint row (histories from before replay without those activities). */
+const RECORD_PAUSE_ON_ENDPOINT = 'record-pause-on-endpoint';
 /** Aggregates over a step's window of the prediction log. */
 const { evaluateRolloutGates } = proxyActivities<Activities>({ ...databaseActivityOptions, startToCloseTimeout: '5 minutes' });
 /** Replays recorded requests against the candidate offline. */
@@ -218,9 +221,26 @@ export async function endpointController(input: EndpointControllerInput): Promis
   async function runRollout(rollout: RolloutState): Promise<void> {
     await runSteps(rollout);
     // The endpoint row carries how the rollout ended, for the data plane's gauges and readers of the database.
+    await recordSummary(rollout);
+  }
+
+  /** Writes the rollout's status and step to the endpoint row; a database that refuses it leaves the row behind, not the rollout. */
+  async function recordSummary(rollout: RolloutState): Promise<void> {
     await recordRolloutSummary({ projectId: state.projectId, endpointName: state.endpointName, summary: summaryOf(rollout, rollout.step) }).catch((err: unknown) => {
       if (!(err instanceof ActivityFailure)) throw err;
     });
+  }
+
+  /**
+   * Waits while the rollout is paused, until it is resumed, aborted or promoted. The endpoint row says paused
+   * meanwhile and running again after, so readers of the database (GET /v1/endpoints) see what the query sees.
+   */
+  async function waitWhilePaused(rollout: RolloutState): Promise<void> {
+    if (rollout.status !== 'paused' || rollout.control) return;
+    const recorded = patched(RECORD_PAUSE_ON_ENDPOINT);
+    if (recorded) await recordSummary(rollout);
+    await condition(() => rollout.status !== 'paused' || rollout.control !== null);
+    if (recorded && !rollout.control) await recordSummary(rollout);
   }
 
   async function runSteps(rollout: RolloutState): Promise<void> {
@@ -245,7 +265,7 @@ export async function endpointController(input: EndpointControllerInput): Promis
       if (rollout.status === 'pending' || rollout.status === 'simulating') rollout.status = 'running';
       for (let i = rollout.step; i < rollout.plan.length; i++) {
         rollout.step = i;
-        await condition(() => rollout.status !== 'paused' || rollout.control !== null);
+        await waitWhilePaused(rollout);
         if (rollout.control) return await obey(rollout);
         const step = rollout.plan[i];
         if (!step) break;
@@ -290,7 +310,7 @@ export async function endpointController(input: EndpointControllerInput): Promis
       if (rollout.status === 'paused') {
         rollout.remainingBakeMs = remaining;
         rollout.bakeEndsAt = null;
-        await condition(() => rollout.status !== 'paused' || rollout.control !== null);
+        await waitWhilePaused(rollout);
         continue;
       }
       if (remaining <= 0) break;

@@ -59,6 +59,16 @@ describe('progressive delivery: the endpoint controller rolls candidates out and
   const rollout = (endpoint: string, json: Record<string, unknown>) => t.request('POST', `/v1/endpoints/${endpoint}/rollouts`, { json: { model: 'churn', ...json } });
   const show = async (endpoint: string): Promise<EndpointView> => (await (await t.request('GET', `/v1/endpoints/${endpoint}`)).json()) as EndpointView;
   const act = (endpoint: string, action: string) => t.request('POST', `/v1/endpoints/${endpoint}/rollouts/current/${action}`);
+  /** The rollout status the endpoint row holds, as GET /v1/endpoints lists it from the database (no controller query). */
+  async function listedStatus(endpoint: string, expected: string): Promise<string | undefined> {
+    let status: string | undefined;
+    for (let i = 0; i < 100 && status !== expected; i++) {
+      if (i > 0) await new Promise((r) => setTimeout(r, 50));
+      const { endpoints } = (await (await t.request('GET', '/v1/endpoints')).json()) as { endpoints: { name: string; rollout: { status: string } | null }[] };
+      status = endpoints.find((e) => e.name === endpoint)?.rollout?.status;
+    }
+    return status;
+  }
 
   /** Sends predictions (ignoring the candidate's failures) until `done` holds for the endpoint's state. */
   async function driveUntil(endpoint: string, done: (view: EndpointView) => boolean, timeoutMs = 60_000): Promise<EndpointView> {
@@ -201,6 +211,7 @@ describe('progressive delivery: the endpoint controller rolls candidates out and
     const paused = await act('steer', 'pause');
     expect(paused.status).toBe(200);
     expect(((await paused.json()) as { rollout: { status: string } }).rollout.status).toBe('paused');
+    expect(await listedStatus('steer', 'paused')).toBe('paused');
     // Longer than the step's bake: a paused rollout stays where it is.
     await new Promise((r) => setTimeout(r, 3000));
     const held = await show('steer');
@@ -209,6 +220,7 @@ describe('progressive delivery: the endpoint controller rolls candidates out and
     expect(held.canary?.weight).toBe(10);
 
     expect((await act('steer', 'resume')).status).toBe(200);
+    expect(await listedStatus('steer', 'running')).toBe('running');
     await driveUntil('steer', (e) => e.canary?.weight === 50);
     const aborted = await act('steer', 'abort');
     expect(aborted.status).toBe(200);
@@ -219,7 +231,8 @@ describe('progressive delivery: the endpoint controller rolls candidates out and
     expect(end.canary).toBeNull();
     expect(end.events[0]).toMatchObject({ kind: 'abort', trafficWeight: 0 });
     expect((await act('steer', 'abort')).status).toBe(409);
-    await recordHistory(`endpoint/${t.projectId}/steer`, 'endpoint-controller-pause-resume-abort.json');
+    // Recorded anew under its own name: endpoint-controller-pause-resume-abort.json is a run from before pauses were written to the row.
+    await recordHistory(`endpoint/${t.projectId}/steer`, 'endpoint-controller-pause-recorded.json');
   });
 
   it('promote now takes the candidate to 100 % at once', async () => {

@@ -9,7 +9,7 @@ import { HISTORIES_DIR } from '../support/record-history';
 describe('recorded histories replay with the current workflow code', () => {
   const files = readdirSync(HISTORIES_DIR).filter((f) => f.endsWith('.json'));
 
-  it('include a factoryPipeline run and each of its stages, a multi-class, a regression and a champion-rejected pipeline, promotions, pipelines with a promotion stage, registry events, infra-validation passed and failed, endpoint controllers (canary, gate breach, pause/resume/abort, rollback), a pipeline handing its deploy to the controller, drift monitors that alerted, that did not and that started a retrain, a retrain on drift (and one whose pipeline canaried its version) and a scheduled monitor', () => {
+  it('include a factoryPipeline run and each of its stages, a multi-class, a regression and a champion-rejected pipeline, promotions, pipelines with a promotion stage, registry events, infra-validation passed and failed, endpoint controllers (canary, gate breach, pause/resume/abort from before and after pauses were written to the endpoint row, rollback), a pipeline handing its deploy to the controller, drift monitors that alerted, that did not and that started a retrain, a retrain on drift (and one whose pipeline canaried its version) and a scheduled monitor', () => {
     expect(files).toEqual(
       expect.arrayContaining([
         'factory-pipeline.json',
@@ -35,6 +35,7 @@ describe('recorded histories replay with the current workflow code', () => {
         'endpoint-controller-canary.json',
         'endpoint-controller-gate-breached.json',
         'endpoint-controller-pause-resume-abort.json',
+        'endpoint-controller-pause-recorded.json',
         'endpoint-controller-rollback.json',
         'endpoint-controller-pipeline-deploy.json',
         'factory-pipeline-endpoint-controller.json',
