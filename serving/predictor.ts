@@ -36,6 +36,11 @@ export interface PredictOptions {
   routingKey?: string;
   /** Logged with every row of the request (and its shadow copies); one is made up when absent. */
   requestId?: string;
+  /**
+   * Answer from this version, the endpoint's stable or its canary, instead of by the traffic split (a versioned
+   * V2 infer). Logged on that version's route, so its gates see it. A version the endpoint does not serve is a 404.
+   */
+  versionId?: string;
 }
 
 /** An endpoint as a protocol front end (KServe V2 metadata) describes it. */
@@ -142,7 +147,7 @@ export class Predictor {
     }
     if (!traffic.stable) throw new UserError('endpoint_not_ready', `Endpoint "${traffic.name}" has no model deployed yet.`, 409);
     if (this.state === 'stopped' || this.state === 'stopping') throw new ServiceError('shutting_down', 'This server is shutting down; retry the request (another instance, or this one once restarted).', 503, { retryAfterSeconds: RETRY_AFTER_SECONDS });
-    const route = chooseRoute(traffic.canary?.weight ?? 0, opts.routingKey, this.random);
+    const route = opts.versionId !== undefined ? pinnedRoute(traffic, opts.versionId) : chooseRoute(traffic.canary?.weight ?? 0, opts.routingKey, this.random);
     const version = route === 'canary' && traffic.canary ? traffic.canary.version : traffic.stable;
     const features = version.inputSchema.features;
     const labels: PredictionLabels = { project: traffic.projectName, endpoint: traffic.name, version: versionLabel(version), route };
@@ -270,6 +275,14 @@ export class Predictor {
       .finally(() => this.shadows.delete(tracked));
     this.shadows.add(tracked);
   }
+}
+
+/** The side of the split that serves `versionId`; the traffic may have changed since the caller looked (404 then). */
+function pinnedRoute(traffic: EndpointTraffic, versionId: string): ServedRoute {
+  if (traffic.stable?.id === versionId) return 'stable';
+  if (traffic.canary?.version.id === versionId) return 'canary';
+  const serving = [traffic.stable, traffic.canary?.version].filter((v) => v !== null && v !== undefined).map(versionLabel);
+  throw new UserError('model_version_not_found', `Endpoint "${traffic.name}" no longer serves that version; it serves ${serving.join(' and ')}.`, 404, { field: 'version' });
 }
 
 /** The error a failed model run answers with: a non-finite output keeps its code, anything else (load, run) is model_run_failed. */

@@ -98,21 +98,19 @@ export function kserveV2Routes(deps: ApiDeps, opts: { bodyLimit: MiddlewareHandl
       throw err instanceof UserError ? new UserError(err.code, err.message, 400, err.details) : err;
     });
     const described = await describeEndpoint(deps, projectId, name);
-    const serving = servingVersions(described);
     const pinned = c.req.param('version');
-    if (pinned !== undefined) pinVersion(described, pinned);
+    // A version named in the URL answers itself, whatever the split (as Triton's versioned infer does); else the router chooses.
+    const chosen = pinned === undefined ? undefined : findVersion(described, pinned);
+    if (pinned !== undefined && !chosen) throw versionNotServed(described, pinned);
+    const serving = chosen ? [chosen] : servingVersions(described);
     if (serving.length === 0) throw notReady(name);
 
     const records = tensorsToRecords(request.inputs, featureUnion(serving), MAX_RECORDS_PER_REQUEST);
     if (request.outputs) checkRequestedOutputs(request.outputs, serving);
     const requestId = c.get('requestId');
-    const answer = await deps.predictor.predict(projectId, name, records, { routingKey: c.req.header(ROUTING_KEY_HEADER), requestId });
+    const answer = await deps.predictor.predict(projectId, name, records, { routingKey: c.req.header(ROUTING_KEY_HEADER), requestId, versionId: chosen?.id });
     const version = described.versions.find((v) => v.id === answer.modelVersion.id) ?? (await deps.predictor.describe(projectId, name))?.versions.find((v) => v.id === answer.modelVersion.id);
     if (!version) throw new Error(`model version ${answer.modelVersion.id} answered but is not among endpoint ${name}'s versions`);
-    if (pinned !== undefined && String(answer.modelVersion.version) !== pinned) {
-      // Traffic changed between the check and the answer: say so rather than answer from another version.
-      throw new UserError('version_pinning_unavailable', `Endpoint "${name}" started a traffic split while this request ran; send it to /v2/models/${name}/infer.`, 409);
-    }
 
     const outputs = predictionsToTensors(answer.predictions, version.outputSchema);
     return c.json({
@@ -146,19 +144,6 @@ function servingVersions(described: EndpointDescription): EndpointDescription['v
 /** A version named in the URL: its number, among the versions the endpoint serves. */
 function findVersion(described: EndpointDescription, version: string): EndpointDescription['versions'][number] | undefined {
   return servingVersions(described).find((v) => String(v.version) === version);
-}
-
-/** Infer on one version works while that version takes all the traffic; during a split the router chooses. */
-function pinVersion(described: EndpointDescription, version: string): void {
-  const serving = servingVersions(described);
-  if (!findVersion(described, version)) throw versionNotServed(described, version);
-  if (serving.length > 1) {
-    throw new UserError(
-      'version_pinning_unavailable',
-      `Model "${described.endpoint}" splits traffic between versions ${serving.map((v) => `${v.version} (${v.weight}%)`).join(' and ')}; send to /v2/models/${described.endpoint}/infer and read model_version in the answer.`,
-      409,
-    );
-  }
 }
 
 /** Features every serving version needs, stable's order first (a canary may add some). */

@@ -321,18 +321,31 @@ describe('KServe V2 Open Inference Protocol (REST)', () => {
   });
 
   describe('while a canary takes traffic', () => {
-    it('metadata lists both versions; pinning one version is refused with a 409 that says where to send', async () => {
+    it('metadata lists both versions; a versioned infer answers from that version on its own route, and the router splits the rest', async () => {
       const stable = await registerVersion(t, 'split', churn);
       const canary = await registerVersion(t, 'split', { ...churn, layers: [{ ...churn.layers[0]!, bias: [2] }] });
       await setEndpointTraffic(t, 'split', { stable: stable.id, canary: canary.id, canaryWeight: 10 });
       const meta = (await (await t.request('GET', '/v2/models/split', { key: viewerKey })).json()) as { versions: string[] };
       expect(meta.versions).toEqual(['1', '2']);
-      const pinned = await t.request('POST', '/v2/models/split/versions/1/infer', {
-        json: { inputs: [{ name: 'features', shape: [1, 3], datatype: 'FP32', data: [1, 2, 3] }] },
-        key: operatorKey,
-      });
-      expect(pinned.status).toBe(409);
-      expect(await pinned.json()).toMatchObject({ code: 'version_pinning_unavailable', error: expect.stringContaining('/v2/models/split/infer') as unknown });
+      const request = { inputs: [{ name: 'features', shape: [1, 3], datatype: 'FP32', data: [1, 2, 3] }] };
+      const pinnedInfer = async (version: string) => {
+        const res = await t.request('POST', `/v2/models/split/versions/${version}/infer`, { json: request, key: operatorKey });
+        expect(res.status).toBe(200);
+        return (await res.json()) as InferResponse;
+      };
+      // The canary takes a tenth of the split, yet every request pinned to it is its own (and the stable's to the stable).
+      const canaryAnswers = await Promise.all(Array.from({ length: 20 }, () => pinnedInfer('2')));
+      expect(canaryAnswers.map((a) => [a.model_version, a.parameters?.route])).toEqual(Array.from({ length: 20 }, () => ['2', 'canary']));
+      const stableAnswers = await Promise.all(Array.from({ length: 20 }, () => pinnedInfer('1')));
+      expect(stableAnswers.map((a) => [a.model_version, a.parameters?.route])).toEqual(Array.from({ length: 20 }, () => ['1', 'stable']));
+      // Logged on the pinned version's route, where its rollout gates read them.
+      const ids = canaryAnswers.flatMap((a) => (a.outputs.find((o) => o.name === 'prediction_id')?.data ?? []) as string[]);
+      expect(ids).toHaveLength(20);
+      const logged = await t.database.db.select().from(predictions).where(inArray(predictions.id, ids));
+      expect(logged.every((r) => r.route === 'canary' && r.modelVersionId === canary.id)).toBe(true);
+      expect(logged).toHaveLength(20);
+      const gone = await t.request('POST', '/v2/models/split/versions/3/infer', { json: request, key: operatorKey });
+      expect(gone.status).toBe(404);
     });
   });
 });

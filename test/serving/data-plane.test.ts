@@ -111,6 +111,13 @@ describe('inference data plane', () => {
     expect(shadows.some((r) => returned.has(r.id))).toBe(false);
   });
 
+  it('answers a request pinned to a version from that side of the split, and refuses a version no longer served', async () => {
+    await setEndpointTraffic(t.database.db, { projectId: t.projectId, endpoint: 'pinned', stable: v1.id, canary: v2.id, canaryWeight: 1 });
+    const answers = await Promise.all(Array.from({ length: 10 }, () => t.factory.predictor.predict(t.projectId, 'pinned', [record], { versionId: v2.id })));
+    expect(answers.map((a) => [a.route, a.modelVersion.id])).toEqual(Array.from({ length: 10 }, () => ['canary', v2.id]));
+    await expect(t.factory.predictor.predict(t.projectId, 'pinned', [record], { versionId: v3.id })).rejects.toMatchObject({ code: 'model_version_not_found', status: 404 });
+  });
+
   it("logs a record's features only: extra fields the client sent are answered around, not stored", async () => {
     const endpointId = await setEndpointTraffic(t.database.db, { projectId: t.projectId, endpoint: 'extras', stable: v1.id });
     const answer = await predict('extras', { records: [{ ...record, customer: 'c-1', note: 'vip' }, record] });
