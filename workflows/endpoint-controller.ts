@@ -236,8 +236,7 @@ export async function endpointController(input: EndpointControllerInput): Promis
    * meanwhile and running again after, so readers of the database (GET /v1/endpoints) see what the query sees.
    */
   async function waitWhilePaused(rollout: RolloutState): Promise<void> {
-    if (rollout.status !== 'paused' || rollout.control) return;
-    const recorded = patched(RECORD_PAUSE_ON_ENDPOINT);
+    const recorded = rollout.status === 'paused' && !rollout.control && patched(RECORD_PAUSE_ON_ENDPOINT);
     if (recorded) await recordSummary(rollout);
     await condition(() => rollout.status !== 'paused' || rollout.control !== null);
     if (recorded && !rollout.control) await recordSummary(rollout);
