@@ -8,3 +8,4 @@ export * from './idempotency';
 export * from './webhooks';
 export * from './monitoring';
 export * from './retrains';
+export * from './policies';

@@ -3,6 +3,9 @@ import { defineQuery, defineUpdate } from '@temporalio/workflow';
 import type { EndpointRolloutSummary, GateReading, RolloutGates } from '../../domain/rollout';
 import type { RolloutSimulationReport } from '../../domain/rollout-evaluation';
 import { factorySearchAttributes } from './search-attributes';
+import type { RolloutStrategy, SimulationRequirement } from '../../domain/model-policy';
+
+export type { CanaryStep, RolloutStrategy, SimulationRequirement } from '../../domain/model-policy';
 
 /** The controller's workflow type, for clients that start it by name. */
 export const ENDPOINT_CONTROLLER_WORKFLOW_TYPE = 'endpointController';
@@ -48,36 +51,9 @@ export const PIPELINE_ROLLOUT = 'pipeline-rollout';
 /** `patched()` id: a pipeline whose canary was rolled back after its promotion stage moved `production` moves it back. */
 export const REVERT_PROMOTION_ON_ROLLBACK = 'revert-promotion-on-rollback';
 
-/** One canary step: the candidate's share of traffic (percent) and how long it bakes there before the gates are read. */
-export interface CanaryStep {
-  weight: number;
-  bakeSeconds: number;
-}
-
-/** How the candidate reaches 100 %. */
-export type RolloutStrategy =
-  /** Explicit steps with increasing weights, the last at 100. */
-  | { type: 'canary'; steps: CanaryStep[] }
-  /** `steps` equal steps up to 100, each baking `bakeSeconds`. */
-  | { type: 'linear'; steps: number; bakeSeconds: number }
-  /** Straight to 100 %; an optional bake (with gates, when given) after it. */
-  | { type: 'allAtOnce'; bakeSeconds?: number }
-  /** The candidate gets a copy of traffic (answers logged, never returned) for the bake; then, unless `promote` is false, 100 %. */
-  | { type: 'shadow'; bakeSeconds: number; promote?: boolean };
 
 export type RolloutStrategyName = RolloutStrategy['type'];
 
-/** The offline replay a rollout must pass before its first step (the digital twin). */
-export interface SimulationRequirement {
-  /** Smallest share of replayed requests on which candidate and stable agree (0..1). */
-  minAgreement?: number;
-  /** Largest population stability index between their output distributions. */
-  maxShiftPsi?: number;
-  /** Largest p99 latency of the candidate over the replay, in milliseconds. */
-  maxP99LatencyMs?: number;
-  /** How many recorded requests to replay (most recent first). */
-  requests?: number;
-}
 
 /** A model version as the controller names it: id for the database, model and number for people. */
 export interface VersionRef {

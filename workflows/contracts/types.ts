@@ -2,7 +2,10 @@ import type { InfraValidationResult } from '../../domain/infra-validation';
 import type { ModelSpec, Task, TaskChoice, Threshold } from '../../domain/model';
 import type { Accelerator } from './task-queues';
 import type { GateReading, RolloutGates } from '../../domain/rollout';
-import type { RolloutStatus, RolloutStrategy, RolloutStrategyName, SimulationRequirement } from './endpoint-controller';
+import type { RolloutStatus, RolloutStrategyName } from './endpoint-controller';
+import type { FairnessRequest, PipelineRollout, PromotionPolicy } from '../../domain/model-policy';
+
+export type { FairnessRequest, PipelineRollout, PromotionPolicy } from '../../domain/model-policy';
 
 /** Activity timing a deployment tunes (tests shorten it); workflows can't read the environment, so it rides in the input. */
 export interface ActivityTimeouts {
@@ -65,15 +68,6 @@ export interface ExportResult {
   onnxSha256: string;
 }
 
-/** A fairness check on a binary classifier (pipeline body `fairness`). */
-export interface FairnessRequest {
-  /** A string column of the dataset; it need not be a feature. */
-  sensitive: string;
-  /** The favourable class; defaults to the second class (classes[1]). */
-  favorable?: string;
-  /** The privileged group: groups are also compared with it (AIF360 style). */
-  privileged?: string;
-}
 
 /** Fields past `onnxUri` are absent in histories from before evaluation decided the blessing; then the registry decides it. */
 export interface EvaluateInput {
@@ -168,12 +162,6 @@ export interface DeployResult {
   rollout?: { controllerWorkflowId: string; rolloutId: string; strategy: RolloutStrategyName; requested: RolloutStrategyName; steps: number; note: string | null };
 }
 
-/** How a pipeline rolls its blessed version out: the strategy, gates and simulation of the rollouts API. */
-export interface PipelineRollout {
-  strategy: RolloutStrategy;
-  gates?: RolloutGates;
-  simulate?: SimulationRequirement;
-}
 
 /** A pipeline's rollout as its status and result show it: where it runs, and how it ended with each gate's last reading. */
 export interface PipelineRolloutStatus {
@@ -248,15 +236,6 @@ export interface PipelineResult {
   rollout?: PipelineRolloutStatus | null;
 }
 
-/** The pipeline's promotion stage: thresholds decide the blessing, then an optional human approval. */
-export interface PromotionPolicy {
-  thresholds: Threshold[];
-  requireApproval: boolean;
-  /** No decision within this many milliseconds means reject. */
-  approvalTimeoutMs: number;
-  /** Infra-validation's budget for the p99 latency of one-row calls; absent means the default (50 ms). */
-  latencyBudgetMs?: number;
-}
 
 
 /** What a promotion decides: move `alias` of a model to a version, after a human approval when required. */
