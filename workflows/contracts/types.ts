@@ -1,7 +1,7 @@
 import type { InfraValidationResult } from '../../domain/infra-validation';
 import type { ModelSpec, Task, TaskChoice, Threshold } from '../../domain/model';
 import type { Accelerator } from './task-queues';
-import type { GateReading, RolloutGates } from '../../domain/rollout';
+import type { GateReading } from '../../domain/rollout';
 import type { RolloutStatus, RolloutStrategyName } from './endpoint-controller';
 import type { FairnessRequest, PipelineRollout, PromotionPolicy } from '../../domain/model-policy';
 
