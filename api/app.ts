@@ -13,6 +13,7 @@ import { pipelineRoutes } from './routes/pipelines';
 import { workflowRoutes } from './routes/workflows';
 import { maintenanceRoutes } from './routes/maintenance';
 import { modelRoutes } from './routes/models';
+import { modelPolicyRoutes } from './routes/model-policies';
 import { webhookRoutes } from './routes/webhooks';
 import { promotionRoutes } from './routes/promotions';
 import { approvalRoutes } from './routes/approvals';
@@ -72,6 +73,7 @@ export function createApp(appDeps: ApiDeps): Hono<ApiEnv> {
   app.route('/v1/api-keys', apiKeyRoutes(deps));
   app.route('/v1/maintenance', maintenanceRoutes(deps));
   app.route('/v1/models', modelRoutes(deps));
+  app.route('/v1/models', modelPolicyRoutes(deps));
   app.route('/v1/webhooks', webhookRoutes(deps));
   app.route('/v1/feedback', feedbackRoutes(deps));
   app.route('/v1/predictions', predictionRoutes(deps));

@@ -12,13 +12,13 @@ import { factoryPipeline } from '../../workflows';
 import { factorySearchAttributes, type PipelineInput } from '../../workflows/contracts';
 import type { ApiDeps } from '../deps';
 import type { ApiEnv } from '../env';
-import { checkEvaluationRequest, evaluationRequestFields } from '../evaluation-options';
+import { policyFieldsOf, policyRequestFields } from '../model-policy-request';
 import { checkResourceName, parseJsonBody, RESOURCE_NAME } from '../json-body';
 import { requireRole } from '../middleware/api-key-auth';
-import { pipelineRolloutOf, rolloutStrategyRequest } from '../rollout-request';
 import { answerOnce, idempotencyKeyOf, sha256Hex } from '../idempotency';
 import { temporalUiLink, workflowStatusPath } from '../workflow-links';
 import { findDataset, findDatasetVersion } from '../../db/queries/datasets';
+import { storePipelinePolicy } from '../../db/queries/pipeline-policies';
 
 const name = z.string().regex(RESOURCE_NAME, "use lowercase letters, digits, '.', '_' or '-'");
 
@@ -46,8 +46,7 @@ const pipelineRequest = z
     registeredModel: name.optional(),
     minAccuracy: z.number().min(0).max(1).default(0),
     minR2: z.number().max(1).optional(),
-    rollout: rolloutStrategyRequest.optional(),
-    ...evaluationRequestFields,
+    ...policyRequestFields,
   })
   .strict();
 
@@ -65,8 +64,7 @@ export function pipelineRoutes(deps: ApiDeps) {
     const features = resolveTrainingColumns(version.schema, body.target, body.features ?? []);
     const task = await chooseVersionTask(deps, version, body.target, body.task);
     checkFamilyForTask(body.model.type, task);
-    const rollout = body.rollout && pipelineRolloutOf(body.rollout);
-    const evaluation = checkEvaluationRequest(version.schema, task, body, version.stats.find((s) => s.name === body.target));
+    const policy = policyFieldsOf(body, { schema: version.schema, task, targetStats: version.stats.find((s) => s.name === body.target) });
 
     const { accelerator, hiddenUnits, ...hyper } = body.model;
     const spec: ModelSpec = { ...hyper, hiddenUnits: body.model.type === 'mlp' ? (hiddenUnits ?? [16]) : [] };
@@ -85,13 +83,14 @@ export function pipelineRoutes(deps: ApiDeps) {
       ...(body.minR2 !== undefined && { minR2: body.minR2 }),
       timeouts: deps.activityTimeouts,
       requestedBy: keyId,
-      ...evaluation,
-      ...(rollout && { rollout }),
+      ...policy,
     };
     const request = { key: idempotencyKey, route: 'POST /v1/pipelines', requestHash: sha256Hex(await c.req.text()) };
     // With a key, the id is derived from it, so no retry or race can start a second run of the same request.
     const workflowId = `pipeline-${body.endpoint}-${idempotencyKey === undefined ? randomUUID().slice(0, 8) : sha256Hex(projectId, idempotencyKey).slice(0, 16)}`;
     return answerOnce(c, deps.db, request, async () => {
+      // Before the start: a retry after a crash in between stores the same policy again, which makes no new version.
+      const stored = await storePipelinePolicy(deps.db, { projectId, modelName: input.modelName, set: policy, actor: keyId, reason: `set by pipeline ${workflowId}` });
       const runId = await startOnce(deps, workflowId, {
         taskQueue: deps.taskQueues.cpu,
         workflowId,
@@ -101,7 +100,7 @@ export function pipelineRoutes(deps: ApiDeps) {
       });
       return {
         status: 202,
-        body: { workflowId, runId, status: workflowStatusPath(workflowId), dataset: { name: dataset.name, version: version.version }, features, task, ...temporalUiLink(deps, workflowId) },
+        body: { workflowId, runId, status: workflowStatusPath(workflowId), dataset: { name: dataset.name, version: version.version }, features, task, policy: stored && { model: input.modelName, ...stored }, ...temporalUiLink(deps, workflowId) },
       };
     });
   });
