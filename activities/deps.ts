@@ -1,7 +1,7 @@
 import type { Client } from '@temporalio/client';
 import type { ArtifactStore } from '../artifacts/store';
 import type { Db } from '../db/client';
-import type { TrainingProgress } from '../workflows/contracts';
+import type { ActivityTimeouts, TrainingProgress } from '../workflows/contracts';
 
 export interface ActivityDeps {
   db: Db;
@@ -14,4 +14,6 @@ export interface ActivityDeps {
   preferGpu: boolean;
   /** The code version recorded on every training run (package version + git sha when known). */
   codeVersion: string;
+  /** The timeouts the API puts in the pipelines it starts, so a retrain's pipeline gets the same. */
+  activityTimeouts?: ActivityTimeouts;
 }

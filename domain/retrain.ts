@@ -3,6 +3,7 @@
  * Shared by the schedules API (a `retrain` schedule), the monitor (drift or a quality drop) and the retrain
  * workflow itself. The retrain workflow's type is `retrainEndpoint`.
  */
+import type { ModelPolicySource } from './model-policy';
 
 /** The workflow type a `retrain` schedule starts, and what drift starts. */
 export const RETRAIN_WORKFLOW_TYPE = 'retrainEndpoint';
@@ -78,6 +79,12 @@ export interface RetrainDatasetSource {
   workflowId: string;
 }
 
+/** Which stored model policy a retrain followed: the endpoint's override, the model's, or none ever set; and its version. */
+export interface RetrainPolicyUsed {
+  source: ModelPolicySource;
+  version: number | null;
+}
+
 /** What a finished (or skipped) retrain claim records. */
 export interface RetrainOutcome {
   /** Skipped: the retrain of the same model that was running. */
@@ -87,6 +94,8 @@ export interface RetrainOutcome {
   rejection?: string | null;
   modelVersion?: { id: string; name: string; version: number; blessed: boolean } | null;
   dataset?: { datasetVersionId: string; version: number; rows: number; feedbackRows: number; window: { from: string; to: string } };
+  /** The stored policy the retrain followed (absent on retrains recorded before policies were stored). */
+  policy?: RetrainPolicyUsed;
   error?: string;
 }
 

@@ -75,6 +75,7 @@ export async function startFactory(opts: FactoryOptions): Promise<Factory> {
     artifacts,
     preferGpu: false,
     codeVersion: codeVersion(),
+    activityTimeouts: opts.activityTimeouts,
     reportProgress: async (workflowId: string, progress: TrainingProgress) => {
       try {
         await client.workflow.getHandle(workflowId).signal(trainingProgressSignal, progress);

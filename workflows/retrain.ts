@@ -17,12 +17,12 @@ const HOUR_MS = 60 * 60_000;
 /**
  * Retrains an endpoint's model once per episode: claims the episode (so no second retrain of the model runs),
  * builds a dataset version from the base version's training data and the labelled traffic since it was
- * deployed, and runs factoryPipeline as a child with the base pipeline's target, features, task and policy —
- * so the new version goes through the champion comparison, approval and canary like any other.
+ * deployed, and runs factoryPipeline as a child with the base run's target, features and task under the model's stored
+ * policy — so the new version goes through the champion comparison, approval and canary like any other.
  */
 export async function retrainEndpoint(input: RetrainInput): Promise<RetrainResult> {
   const id = workflowInfo().workflowId;
-  const status: RetrainStatus = { stage: 'claim', episode: null, base: null, window: null, datasetVersionId: null, pipelineWorkflowId: null, outcome: null, error: null };
+  const status: RetrainStatus = { stage: 'claim', episode: null, base: null, window: null, datasetVersionId: null, pipelineWorkflowId: null, policy: null, outcome: null, error: null };
   setHandler(retrainStatusQuery, () => status);
 
   const scheduledAt = workflowInfo().typedSearchAttributes.get(ScheduledStartTime);
@@ -39,6 +39,7 @@ export async function retrainEndpoint(input: RetrainInput): Promise<RetrainResul
     status.stage = 'dataset';
     const base = await readRetrainBase({ projectId: input.projectId, endpointName: input.endpointName });
     status.base = { modelVersionId: base.baseModelVersionId, ...base.baseModel };
+    status.policy = base.policy ?? null;
     // Everything labelled since the base version went live, not only the drifted window: more of the new
     // distribution, and labels that arrive late for earlier windows still count. The drift window bounds its end.
     const to = input.trigger.kind === 'drift' ? input.trigger.window.to : new Date().toISOString();
@@ -70,6 +71,7 @@ export async function retrainEndpoint(input: RetrainInput): Promise<RetrainResul
       rejection: result.rejection ?? null,
       modelVersion: { id: result.modelVersion.modelVersionId, name: result.modelVersion.modelName, version: result.modelVersion.version, blessed: result.modelVersion.blessed },
       dataset: { datasetVersionId: dataset.datasetVersionId, version: dataset.version, rows: dataset.rows, feedbackRows: dataset.feedbackRows, window: status.window },
+      ...(base.policy && { policy: base.policy }),
     };
     await finishRetrainRun({ workflowId: id, status: 'succeeded', outcome, modelVersionId: result.modelVersion.modelVersionId });
     status.stage = 'done';

@@ -1,33 +1,25 @@
-import type { Client } from '@temporalio/client';
 import type { ModelSpec } from '../../domain/model';
+import type { EffectiveModelPolicy } from '../../domain/model-policy';
 import type { RetrainBaseRows } from '../../db/queries/retrains';
-import { GPU_TASK_QUEUE, type Accelerator, type PipelineInput } from '../../workflows/contracts';
+import { GPU_TASK_QUEUE, type Accelerator, type ActivityTimeouts, type PipelineInput } from '../../workflows/contracts';
 
 type BasePipeline = Omit<PipelineInput, 'datasetVersionId'>;
 
 /**
- * The input of the pipeline that trained the base version, as Temporal recorded it: the train child is started
- * with the whole pipeline input, so its first history event holds the exact promotion policy, approval rule,
- * slices and fairness the earlier stages used. Null when that history is gone (retention) or never existed.
+ * The retrain's pipeline: target, features, spec and task from the base version's training run, the floors from its
+ * blessing, and promotion, rollout, slices and fairness from the model's stored policy in force on the endpoint. A
+ * model no pipeline ever gave a policy (source `none`) keeps the thresholds its base version was judged by, without approval.
  */
-export async function recordedPipelineInput(temporal: Client, trainWorkflowId: string): Promise<PipelineInput | null> {
-  let history;
-  try {
-    history = await temporal.workflow.getHandle(trainWorkflowId).fetchHistory();
-  } catch (err) {
-    if (err instanceof Error && /not ?found/i.test(`${err.name} ${err.message}`)) return null;
-    throw err;
-  }
-  const payload = history.events?.[0]?.workflowExecutionStartedEventAttributes?.input?.payloads?.[0];
-  if (!payload) return null;
-  const input = temporal.options.loadedDataConverter.payloadConverter.fromPayload<PipelineInput>(payload);
-  return input && typeof input === 'object' && 'endpointName' in input && 'minAccuracy' in input ? input : null;
-}
-
-/** Without the recorded input: the training run's target, features, spec and task, and the blessing's floors (no approval rule is known). */
-export function pipelineFromRun(base: RetrainBaseRows, endpointName: string): BasePipeline {
+export function pipelineFromRun(base: RetrainBaseRows, endpointName: string, effective: EffectiveModelPolicy, timeouts?: ActivityTimeouts): BasePipeline {
   const { run, version } = base;
+  const { policy } = effective;
   const verdicts = version.blessing.verdicts ?? [];
+  const promotion =
+    effective.source === 'none'
+      ? verdicts.length > 0
+        ? { thresholds: verdicts.map((v) => v.threshold), requireApproval: false, approvalTimeoutMs: 0 }
+        : null
+      : policy.promotion;
   return {
     projectId: run.projectId,
     target: run.target,
@@ -40,7 +32,11 @@ export function pipelineFromRun(base: RetrainBaseRows, endpointName: string): Ba
     modelName: version.modelName,
     minAccuracy: version.blessing.thresholds.minAccuracy,
     ...(version.blessing.thresholds.minR2 != null && { minR2: version.blessing.thresholds.minR2 }),
-    ...(verdicts.length > 0 && { promotion: { thresholds: verdicts.map((v) => v.threshold), requireApproval: false, approvalTimeoutMs: 0 } }),
+    ...(timeouts && { timeouts }),
+    ...(promotion && { promotion }),
+    ...(policy.rollout && { rollout: policy.rollout }),
+    ...(policy.slices.length > 0 && { slices: policy.slices }),
+    ...(policy.fairness && { fairness: policy.fairness }),
   };
 }
 

@@ -23,7 +23,8 @@ import {
   type RetrainRequestResult,
 } from '../../workflows/contracts';
 import type { ActivityDeps } from '../deps';
-import { applyRetrainModel, pipelineFromRun, recordedPipelineInput } from './base-pipeline';
+import { readModelPolicy } from '../../db/queries/model-policies';
+import { applyRetrainModel, pipelineFromRun } from './base-pipeline';
 
 export interface RequestRetrainInput {
   projectId: string;
@@ -135,21 +136,23 @@ export function createRetrainActivities(deps: ActivityDeps) {
       return result(claim.run, claim.run.status === 'running', null);
     },
 
-    /** The endpoint's stable version and the pipeline input that trained it, with the configured `retrain.model` applied. */
+    /**
+     * The endpoint's stable version and the pipeline to retrain it with: its training run's target, features and spec
+     * (with the configured `retrain.model` applied) under the model's stored policy in force on the endpoint.
+     */
     async readRetrainBase(input: { projectId: string; endpointName: string }): Promise<RetrainBase> {
       const endpoint = await findEndpointForMonitoring(db, input.projectId, input.endpointName);
       const base = await readRetrainBaseRows(db, endpoint.id);
       if (!base) throw new UserError('nothing_to_retrain', `Endpoint ${endpoint.name} serves no stable version; deploy a model before retraining it.`, 409);
       const config = await readMonitoringConfig(db, endpoint.id);
-      const recorded = await recordedPipelineInput(temporal, base.run.workflowId);
-      const { datasetVersionId: _dataset, ...fromRecord } = recorded ?? { datasetVersionId: '' };
-      const pipeline = recorded ? { ...(fromRecord as Omit<typeof recorded, 'datasetVersionId'>), endpointName: endpoint.name } : pipelineFromRun(base, endpoint.name);
+      const effective = await readModelPolicy(db, base.version.modelId, endpoint.id);
+      const pipeline = pipelineFromRun(base, endpoint.name, effective, deps.activityTimeouts);
       return {
         baseModelVersionId: base.version.id,
         baseModel: { name: base.version.modelName, version: base.version.version },
         deployedAt: base.deployedAt.toISOString(),
         pipeline: applyRetrainModel(pipeline, config.retrain.model, Context.current().info.taskQueue),
-        pipelineFrom: recorded ? 'recorded-input' : 'training-run',
+        policy: { source: effective.source, version: effective.version },
       };
     },
 

@@ -1,5 +1,5 @@
 import { defineQuery } from '@temporalio/workflow';
-import type { RetrainOutcome, RetrainTrigger } from '../../domain/retrain';
+import type { RetrainOutcome, RetrainPolicyUsed, RetrainTrigger } from '../../domain/retrain';
 
 export type { RetrainRequestResult } from '../../domain/retrain';
 import type { PipelineInput } from './types';
@@ -29,10 +29,10 @@ export interface RetrainBase {
   baseModel: { name: string; version: number };
   /** When the base version first took traffic on the endpoint: the feedback window starts there. */
   deployedAt: string;
-  /** The base pipeline's input without its dataset version, with the monitoring config's `retrain.model` applied. */
+  /** The training run's target, features, spec and task under the stored policy, with the monitoring config's `retrain.model` applied. */
   pipeline: Omit<PipelineInput, 'datasetVersionId'>;
-  /** Where `pipeline` came from: the base pipeline's recorded input, or rebuilt from the training run and blessing. */
-  pipelineFrom: 'recorded-input' | 'training-run';
+  /** The stored policy `pipeline` follows; absent in results recorded before policies were stored (they read the base pipeline's history). */
+  policy?: RetrainPolicyUsed;
 }
 
 export type RetrainStage = 'claim' | 'dataset' | 'pipeline' | 'done' | 'skipped' | 'failed';
@@ -44,6 +44,8 @@ export interface RetrainStatus {
   window: { from: string; to: string } | null;
   datasetVersionId: string | null;
   pipelineWorkflowId: string | null;
+  /** The stored policy the retrain's pipeline follows, once the base is read. */
+  policy?: RetrainPolicyUsed | null;
   outcome: RetrainOutcome | null;
   error: string | null;
 }
