@@ -68,7 +68,7 @@ describe('a retrain after the base pipeline history is gone keeps its policy', (
         model: { type: 'logistic', epochs: 10, learningRate: 0.1, seed: 1 },
         endpoint: 'churn',
         promotion: { thresholds: [{ metric: 'accuracy', min: 0.6 }], requireApproval: true, approvalTimeout: '10m' },
-        rollout: { strategy: 'canary', steps: [{ weight: 50, bakeSeconds: 2 }, { weight: 100, bakeSeconds: 0 }], gates: { errorRate: 0.5 } },
+        rollout: { strategy: 'canary', steps: [{ weight: 50, bakeSeconds: 3 }, { weight: 100, bakeSeconds: 0 }], gates: { errorRate: 0.5 } },
       },
     });
     expect(res.status).toBe(202);
@@ -155,6 +155,10 @@ describe('a retrain after the base pipeline history is gone keeps its policy', (
     expect(end.result).toMatchObject({ status: 'succeeded', outcome: { pipelineStage: 'done', modelVersion: { version: 2 }, policy: { source: 'model', version: 1 } } });
     const pipeline = await waitForWorkflow(t, pipelineId);
     expect(pipeline.result).toMatchObject({ stage: 'done', promotion: { promoted: true }, rollout: { strategy: 'canary', requested: 'canary', status: 'succeeded', steps: 2 } });
+    // The stored gate was read on the canary's traffic.
+    const gates = (pipeline.result as { rollout: { gates: { gate: string; threshold: number; samples: number; passed: boolean }[] } }).rollout.gates;
+    expect(gates.find((g) => g.gate === 'errorRate')).toMatchObject({ threshold: 0.5, passed: true });
+    expect(gates.find((g) => g.gate === 'errorRate')?.samples).toBeGreaterThan(0);
     const endpoint = await show();
     expect(endpoint.stable).toMatchObject({ version: 2 });
     expect(endpoint.events.filter((e) => e.toVersion?.version === 2).map((e) => [e.kind, e.trafficWeight])).toEqual([
