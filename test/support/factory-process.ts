@@ -12,7 +12,7 @@ const ADMIN_KEY = 'afk_crash_test_admin_key_0123456789';
 const PIPELINES = ['crash-a', 'crash-b'];
 
 /**
- * A power cut: `npm start` (API, workers and the embedded Temporal dev server, one process group) is
+ * A killed factory: `npm start` (API, workers and the embedded Temporal dev server, one process group) is
  * SIGKILLed mid-pipeline, started again on the same FACTORY_HOME, and every pipeline in flight must complete.
  * Returns the figures it measured, as a line for the test to print.
  */
