@@ -14,7 +14,14 @@ const WAIT_FOR_FIRST_ANSWER_MS = 5_000;
 
 export interface StartAnswer {
   status: 200 | 201 | 202;
-  body: Record<string, unknown> & { workflowId: string };
+  /** With a workflowId, a 202 says where to follow the workflow (Location). */
+  body: Record<string, unknown> & { workflowId?: string };
+}
+
+/** What `start` may rely on being the same on every retry of the request. */
+export interface FirstRequest {
+  /** When the key was first claimed (now, without a key): a default "until now" is read from it, so a retry asks for the same. */
+  requestedAt: Date;
 }
 
 /** The request's Idempotency-Key, checked; undefined when the client sent none. */
@@ -38,17 +45,18 @@ export function sha256Hex(...parts: string[]): string {
 /**
  * Answers a POST that starts a workflow at most once per Idempotency-Key: the first request claims the key
  * and records its answer; a duplicate with the same request gets that answer; one with another request a 409.
- * `start` must itself be idempotent (a workflow id derived from the key or content, USE_EXISTING), because
- * a duplicate of a request that crashed before answering runs it again to recover the same workflow.
+ * `start` must itself be idempotent (a workflow id derived from the key or content, USE_EXISTING; a time read
+ * from `requestedAt`, not the clock), because a duplicate of a request that crashed before answering runs it
+ * again to recover the same workflow.
  */
 export async function answerOnce(
   c: Context<ApiEnv>,
   db: Db,
   request: { key: string | undefined; route: string; requestHash: string },
-  start: () => Promise<StartAnswer>,
+  start: (first: FirstRequest) => Promise<StartAnswer>,
 ): Promise<Response> {
   const { key } = request;
-  if (key === undefined) return respond(c, await start());
+  if (key === undefined) return respond(c, await start({ requestedAt: new Date() }));
   const ref = { projectId: c.get('auth').projectId, key };
   const claim = await claimIdempotencyKey(db, { ...ref, route: request.route, requestHash: request.requestHash });
   if (!claim.claimed) {
@@ -66,20 +74,20 @@ export async function answerOnce(
     }
     if (record.status !== null && record.response) {
       c.header('Idempotent-Replayed', 'true');
-      return respond(c, { status: record.status as StartAnswer['status'], body: record.response as StartAnswer['body'] });
+      return respond(c, { status: record.status as StartAnswer['status'], body: record.response });
     }
   }
   let answer: StartAnswer;
   try {
-    answer = await start();
+    answer = await start({ requestedAt: claim.claimed ? claim.createdAt : claim.record.createdAt });
   } catch (err) {
     if (claim.claimed) await releaseIdempotencyKey(db, ref);
     throw err;
   }
-  await recordIdempotentResponse(db, { ...ref, status: answer.status, response: answer.body, workflowId: answer.body.workflowId });
+  await recordIdempotentResponse(db, { ...ref, status: answer.status, response: answer.body, workflowId: answer.body.workflowId ?? null });
   // Whoever recorded first wins: every duplicate answers exactly as the first did.
   const recorded = await findIdempotencyRecord(db, ref);
-  if (recorded?.status != null && recorded.response) return respond(c, { status: recorded.status as StartAnswer['status'], body: recorded.response as StartAnswer['body'] });
+  if (recorded?.status != null && recorded.response) return respond(c, { status: recorded.status as StartAnswer['status'], body: recorded.response });
   return respond(c, answer);
 }
 
@@ -94,6 +102,6 @@ async function waitForAnswer(db: Db, ref: { projectId: string; key: string }, fi
 }
 
 function respond(c: Context<ApiEnv>, answer: StartAnswer): Response {
-  if (answer.status === 202) c.header('Location', workflowStatusPath(answer.body.workflowId));
+  if (answer.status === 202 && answer.body.workflowId !== undefined) c.header('Location', workflowStatusPath(answer.body.workflowId));
   return c.json(answer.body, answer.status);
 }

@@ -3,6 +3,7 @@ import { UserError } from '../platform/user-error';
 import * as workflows from '../workflows';
 import { FactoryDataset, FactoryEndpoint, FactoryModel, FactoryProject } from '../workflows/contracts';
 import { RESOURCE_NAME } from './json-body';
+import type { WorkflowCursor } from './workflow-pages';
 
 /** The workflow types this factory runs: the only values `type=` accepts. */
 export const WORKFLOW_TYPES: readonly string[] = Object.keys(workflows).sort();
@@ -24,7 +25,8 @@ export interface WorkflowFilters {
 export interface WorkflowListRequest {
   query: string;
   pageSize: number;
-  nextPageToken: Uint8Array | undefined;
+  /** The last execution of the previous page (from pageToken); none for the first page. */
+  after: WorkflowCursor | undefined;
 }
 
 /**
@@ -59,7 +61,7 @@ export function workflowListRequest(projectId: string, params: Record<string, st
     clauses.push(`${key.name} = ${quote(value)}`);
   }
   const query = clauses.join(' AND ');
-  return { query, pageSize: pageSize(params.pageSize), nextPageToken: decodePageToken(query, params.pageToken) };
+  return { query, pageSize: pageSize(params.pageSize), after: decodePageToken(query, params.pageToken) };
 }
 
 function pageSize(raw: string | undefined): number {
@@ -72,27 +74,30 @@ function pageSize(raw: string | undefined): number {
 }
 
 /**
- * The API's page token: Temporal's token behind a checksum over it and the query, so a damaged token or one
- * from another listing is refused here instead of failing (after retries) on the server.
+ * The API's page token: the cursor (where the previous page stopped) behind a checksum over it and the query,
+ * so a damaged token or one from another listing is refused instead of misapplied.
  */
-export function encodePageToken(query: string, serverToken: Uint8Array | null | undefined): string | null {
-  if (!serverToken?.length) return null;
-  return Buffer.concat([tokenChecksum(query, serverToken), serverToken]).toString('base64url');
+export function encodePageToken(query: string, cursor: WorkflowCursor | null): string | null {
+  if (!cursor) return null;
+  const body = Buffer.from(JSON.stringify([cursor.startMs, cursor.workflowId, cursor.runId]));
+  return Buffer.concat([tokenChecksum(query, body), body]).toString('base64url');
 }
 
-function decodePageToken(query: string, raw: string | undefined): Uint8Array | undefined {
+function decodePageToken(query: string, raw: string | undefined): WorkflowCursor | undefined {
   if (raw === undefined || raw === '') return undefined;
   if (raw.length > 4096 || !/^[A-Za-z0-9_-]+$/.test(raw)) throw invalidPageToken();
   const bytes = Buffer.from(raw, 'base64url');
-  const serverToken = bytes.subarray(CHECKSUM_BYTES);
-  if (serverToken.length === 0 || !tokenChecksum(query, serverToken).equals(bytes.subarray(0, CHECKSUM_BYTES))) throw invalidPageToken();
-  return serverToken;
+  const body = bytes.subarray(CHECKSUM_BYTES);
+  if (body.length === 0 || !tokenChecksum(query, body).equals(bytes.subarray(0, CHECKSUM_BYTES))) throw invalidPageToken();
+  const [startMs, workflowId, runId] = JSON.parse(body.toString('utf8')) as unknown[];
+  if (!Number.isSafeInteger(startMs) || typeof workflowId !== 'string' || typeof runId !== 'string') throw invalidPageToken();
+  return { startMs: startMs as number, workflowId, runId };
 }
 
 const CHECKSUM_BYTES = 8;
 
-function tokenChecksum(query: string, serverToken: Uint8Array): Buffer {
-  return createHash('sha256').update(query).update('\0').update(serverToken).digest().subarray(0, CHECKSUM_BYTES);
+function tokenChecksum(query: string, body: Uint8Array): Buffer {
+  return createHash('sha256').update(query).update('\0').update(body).digest().subarray(0, CHECKSUM_BYTES);
 }
 
 export function invalidPageToken(): UserError {

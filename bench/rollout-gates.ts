@@ -5,17 +5,20 @@ import { bootstrapProject } from '../db/queries/projects';
 import { readPredictionWindow } from '../db/queries/prediction-window';
 import { evaluateGates } from '../ml/rollout-gates';
 import { insertEndpoint, insertModelVersion } from '../test/support/candidate-models';
+import { createFreshDatabase } from './fresh-database';
 
 /**
- * `npx tsx bench/rollout-gates.ts [rows]` (DATABASE_URL for PostgreSQL, else PGlite in memory): one gate
- * evaluation over a bake window of `rows` stable and rows/10 canary predictions, read from the prediction log
- * the way the controller's activity reads it. Reports the time and the heap growth, which stays flat with the
+ * `npx tsx bench/rollout-gates.ts [rows]` (DATABASE_URL: a fresh database on that PostgreSQL server, dropped
+ * after; else PGlite in memory): one gate evaluation over a bake window of `rows` stable and rows/10 canary
+ * predictions, read from the prediction log the way the controller's activity reads it. Reports the time and the heap growth, which stays flat with the
  * window's size because every aggregate is computed in SQL.
  */
 async function main(): Promise<void> {
   const rows = Number(process.argv[2] ?? 200_000);
-  const url = process.env.DATABASE_URL;
-  const database = await openDatabase(url ? { url } : { inMemory: true });
+  const server = process.env.DATABASE_URL;
+  // A database of its own: the bench never writes into the one `npm start` uses.
+  const fresh = server ? await createFreshDatabase(server, 'bench_gates') : undefined;
+  const database = await openDatabase(fresh ? { url: fresh.url } : { inMemory: true });
   await database.migrate();
   const { projectId } = await bootstrapProject(database.db, { projectName: `bench-gates-${Date.now()}` });
   const features = ['f0', 'f1'];
@@ -55,6 +58,7 @@ async function main(): Promise<void> {
   console.log(`heap growth         ${heapGrowthMb.toFixed(1)} MB`);
   console.log(`readings            ${result.readings.map((r) => `${r.gate}=${r.value === null ? 'null' : r.value.toFixed(4)}${r.passed ? '' : ' (breached)'}`).join(', ')}`);
   await database.close();
+  await fresh?.drop();
 }
 
 main().catch((err: unknown) => {

@@ -19,9 +19,10 @@ import type { ApiDeps } from '../deps';
 import type { ApiEnv } from '../env';
 
 const DEFAULT_VERSIONS_PAGE = 20;
+const DEFAULT_HISTORY_PAGE = 50;
 
-function parseLimit(raw: string | undefined): number {
-  if (raw === undefined) return DEFAULT_VERSIONS_PAGE;
+function parseLimit(raw: string | undefined, fallback: number): number {
+  if (raw === undefined) return fallback;
   const limit = Number(raw);
   if (!(Number.isInteger(limit) && limit >= 1 && limit <= MAX_VERSIONS_PAGE)) {
     throw new UserError('invalid_limit', `limit must be an integer from 1 to ${MAX_VERSIONS_PAGE} (got "${raw.slice(0, 20)}").`, 400, { field: 'limit' });
@@ -29,12 +30,12 @@ function parseLimit(raw: string | undefined): number {
   return limit;
 }
 
-// The cursor is the last version number of the previous page: versions are immutable, so pages never shift.
-function parseCursor(raw: string | undefined): number | null {
+// The cursor is the last number (version, or alias move) of the previous page: both only grow, so pages never shift.
+function parseCursor(raw: string | undefined, listing: string): number | null {
   if (raw === undefined) return null;
   const before = Number(raw);
-  if (!(Number.isInteger(before) && before > 0)) {
-    throw new UserError('invalid_cursor', 'cursor must be the nextCursor of a previous page of versions.', 400, { field: 'cursor' });
+  if (!(Number.isSafeInteger(before) && before > 0)) {
+    throw new UserError('invalid_cursor', `cursor must be the nextCursor of a previous page of ${listing}.`, 400, { field: 'cursor' });
   }
   return before;
 }
@@ -69,8 +70,8 @@ export function modelRoutes(deps: ApiDeps) {
 
   app.get('/:name/versions', async (c) => {
     const model = await findModel(deps.db, c.get('auth').projectId, c.req.param('name'));
-    const limit = parseLimit(c.req.query('limit'));
-    const before = parseCursor(c.req.query('cursor'));
+    const limit = parseLimit(c.req.query('limit'), DEFAULT_VERSIONS_PAGE);
+    const before = parseCursor(c.req.query('cursor'), 'versions');
     const versions = await listModelVersions(deps.db, model.id, { limit, before });
     const aliases = await aliasesByVersion(deps.db, [model.id]);
     const last = versions.at(-1);
@@ -119,10 +120,16 @@ export function modelRoutes(deps: ApiDeps) {
     return c.body(card.markdown, 200, { 'content-type': 'text/markdown; charset=utf-8' });
   });
 
+  /** Every move of the alias, newest first, `limit` (default 50) at a time; `nextCursor` pages on. */
   app.get('/:name/aliases/:alias/history', async (c) => {
     const alias = parseAlias(c.req.param('alias'));
     const model = await findModel(deps.db, c.get('auth').projectId, c.req.param('name'));
-    return c.json({ model: model.name, alias, history: await aliasHistory(deps.db, model.id, alias) });
+    const limit = parseLimit(c.req.query('limit'), DEFAULT_HISTORY_PAGE);
+    // One more than asked for says whether another page exists.
+    const read = await aliasHistory(deps.db, model.id, alias, { limit: limit + 1, before: parseCursor(c.req.query('cursor'), 'alias history') });
+    const history = read.slice(0, limit);
+    const last = history.at(-1);
+    return c.json({ model: model.name, alias, history, nextCursor: read.length > limit && last ? String(last.id) : null });
   });
 
   return app;

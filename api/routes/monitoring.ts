@@ -9,6 +9,7 @@ import { monitorEndpoint } from '../../workflows';
 import { factorySearchAttributes, monitorWorkflowId } from '../../workflows/contracts';
 import type { ApiDeps } from '../deps';
 import type { ApiEnv } from '../env';
+import { answerOnce, idempotencyKeyOf, sha256Hex } from '../idempotency';
 import { checkResourceName, parseJsonBody } from '../json-body';
 import { requireRole } from '../middleware/api-key-auth';
 import { temporalUiLink, workflowStatusPath } from '../workflow-links';
@@ -102,49 +103,55 @@ export function monitoringRoutes(deps: ApiDeps) {
     return c.json({ endpoint: endpoint.name, features: endpoint.features, ...config });
   });
 
-  /** Starts monitorEndpoint over [from, to) (default: since the last report, or the last hour, until now): 202. */
+  /**
+   * Starts monitorEndpoint over [from, to) (default: since the last report, or the last hour, until now): 202.
+   * With an Idempotency-Key, "now" is when the key was first used, so a retry asks for the same window.
+   */
   app.post('/:name/monitor', requireRole('operator'), async (c) => {
+    const key = idempotencyKeyOf(c);
     const { projectId, keyId } = c.get('auth');
     const endpoint = await findEndpointForMonitoring(deps.db, projectId, checkResourceName('endpoint', c.req.param('name')));
     const text = await c.req.text();
     const body = text.trim() === '' ? {} : await parseJsonBody(c, monitorRequest);
-    const to = body.to ? new Date(body.to) : new Date();
-    let from: Date;
-    if (body.from) {
-      from = new Date(body.from);
-    } else {
-      const last = await lastReportedWindowEnd(deps.db, endpoint.id);
-      from = last && last.getTime() < to.getTime() ? last : new Date(to.getTime() - DEFAULT_MONITOR_WINDOW_MS);
-    }
-    if (from.getTime() >= to.getTime()) {
-      throw new UserError('invalid_window', `The window must end after it starts: from ${from.toISOString()} is not before to ${to.toISOString()}.`, 422, { field: 'to' });
-    }
-    const window = { from: from.toISOString(), to: to.toISOString() };
-    const workflowId = monitorWorkflowId(projectId, endpoint.name, window.from, window.to);
-    const input: MonitorEndpointInput = { projectId, endpointName: endpoint.name, ...window, requestedBy: keyId };
-    const links = {
-      status: workflowStatusPath(workflowId),
-      drift: `/v1/endpoints/${encodeURIComponent(endpoint.name)}/drift?from=${encodeURIComponent(window.from)}&to=${encodeURIComponent(window.to)}`,
-      ...temporalUiLink(deps, workflowId),
-    };
-    try {
-      await deps.temporal.workflow.start(monitorEndpoint, {
-        taskQueue: deps.taskQueues.cpu,
-        workflowId,
-        args: [input],
-        memo: { projectId },
-        typedSearchAttributes: factorySearchAttributes({ projectId, endpoint: endpoint.name }),
-        staticSummary: `monitor ${endpoint.name} over [${window.from}, ${window.to})`,
-        // A second request for the same window joins the running monitor; a completed one is not run again.
-        workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
-        workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY,
-      });
-    } catch (err) {
-      if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
-      return c.json({ workflowId, window, alreadyReported: true, links }, 200);
-    }
-    c.header('Location', links.status);
-    return c.json({ workflowId, window, links }, 202);
+    const request = { key, route: `POST /v1/endpoints/${endpoint.name}/monitor`, requestHash: sha256Hex(text) };
+    return answerOnce(c, deps.db, request, async ({ requestedAt }) => {
+      const to = body.to ? new Date(body.to) : requestedAt;
+      let from: Date;
+      if (body.from) {
+        from = new Date(body.from);
+      } else {
+        const last = await lastReportedWindowEnd(deps.db, endpoint.id, to);
+        from = last ?? new Date(to.getTime() - DEFAULT_MONITOR_WINDOW_MS);
+      }
+      if (from.getTime() >= to.getTime()) {
+        throw new UserError('invalid_window', `The window must end after it starts: from ${from.toISOString()} is not before to ${to.toISOString()}.`, 422, { field: 'to' });
+      }
+      const window = { from: from.toISOString(), to: to.toISOString() };
+      const workflowId = monitorWorkflowId(projectId, endpoint.name, window.from, window.to);
+      const input: MonitorEndpointInput = { projectId, endpointName: endpoint.name, ...window, requestedBy: keyId };
+      const links = {
+        status: workflowStatusPath(workflowId),
+        drift: `/v1/endpoints/${encodeURIComponent(endpoint.name)}/drift?from=${encodeURIComponent(window.from)}&to=${encodeURIComponent(window.to)}`,
+        ...temporalUiLink(deps, workflowId),
+      };
+      try {
+        await deps.temporal.workflow.start(monitorEndpoint, {
+          taskQueue: deps.taskQueues.cpu,
+          workflowId,
+          args: [input],
+          memo: { projectId },
+          typedSearchAttributes: factorySearchAttributes({ projectId, endpoint: endpoint.name }),
+          staticSummary: `monitor ${endpoint.name} over [${window.from}, ${window.to})`,
+          // A second request for the same window joins the running monitor; a completed one is not run again.
+          workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
+          workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY,
+        });
+      } catch (err) {
+        if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+        return { status: 200, body: { workflowId, window, alreadyReported: true, links } };
+      }
+      return { status: 202, body: { workflowId, window, links } };
+    });
   });
 
   /** Stored reports whose window overlaps [from, to), newest window first; `cursor` pages on. */

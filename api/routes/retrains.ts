@@ -10,7 +10,7 @@ import { retrainEndpoint } from '../../workflows';
 import { factorySearchAttributes } from '../../workflows/contracts';
 import type { ApiDeps } from '../deps';
 import type { ApiEnv } from '../env';
-import { idempotencyKeyOf, sha256Hex } from '../idempotency';
+import { answerOnce, idempotencyKeyOf, sha256Hex } from '../idempotency';
 import { checkResourceName } from '../json-body';
 import { requireRole } from '../middleware/api-key-auth';
 import { temporalUiLink, workflowStatusPath } from '../workflow-links';
@@ -35,40 +35,46 @@ function describeRun(run: RetrainRun) {
 export function retrainRoutes(deps: ApiDeps) {
   const app = new Hono<ApiEnv>();
 
-  /** A manual retrain (its own episode): 202 with the workflow id; 409 while another retrain of the model runs. */
+  /**
+   * A manual retrain (its own episode): 202 with the workflow id; 409 while another retrain of the model runs.
+   * A retry with the same Idempotency-Key gets the first answer, even while the retrain it started runs.
+   */
   app.post('/:name/retrain', requireRole('operator'), async (c) => {
+    const key = idempotencyKeyOf(c);
     const { projectId, keyId } = c.get('auth');
     const endpoint = await findEndpointForMonitoring(deps.db, projectId, checkResourceName('endpoint', c.req.param('name')));
-    const base = await readRetrainBaseRows(deps.db, endpoint.id);
-    if (!base) throw new UserError('nothing_to_retrain', `Endpoint ${endpoint.name} serves no stable version; deploy a model before retraining it.`, 409, { field: 'name' });
-    const running = await runningRetrainOf(deps.db, base.version.modelId);
-    if (running) {
-      throw new UserError('retrain_running', `Retrain ${running.workflowId} of ${base.version.modelName} is running; wait for it (GET /v1/endpoints/${endpoint.name}/retrains) and ask again.`, 409, {
-        workflowId: running.workflowId,
-      });
-    }
     // With an Idempotency-Key the request id, and so the workflow id, is the same on every retry of the request.
-    const key = idempotencyKeyOf(c);
     const requestId = key === undefined ? randomUUID().slice(0, 8) : sha256Hex(projectId, key).slice(0, 16);
     const workflowId = `retrain-${endpoint.name}-manual-${requestId}`;
-    const input: RetrainInput = { projectId, endpointName: endpoint.name, trigger: { kind: 'manual', requestedBy: keyId } };
-    const links = { status: workflowStatusPath(workflowId), retrains: `/v1/endpoints/${encodeURIComponent(endpoint.name)}/retrains`, ...temporalUiLink(deps, workflowId) };
-    try {
-      await deps.temporal.workflow.start(retrainEndpoint, {
-        taskQueue: deps.taskQueues.cpu,
-        workflowId,
-        args: [input],
-        memo: { projectId },
-        typedSearchAttributes: factorySearchAttributes({ projectId, model: base.version.modelName, endpoint: endpoint.name }),
-        staticSummary: `retrain ${base.version.modelName} on ${endpoint.name} (manual)`,
-        workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
-        workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
-      });
-    } catch (err) {
-      if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
-    }
-    c.header('Location', links.status);
-    return c.json({ workflowId, episode: `manual:${workflowId}`, model: base.version.modelName, links }, 202);
+    const request = { key, route: `POST /v1/endpoints/${endpoint.name}/retrain`, requestHash: sha256Hex(await c.req.text()) };
+    return answerOnce(c, deps.db, request, async () => {
+      const base = await readRetrainBaseRows(deps.db, endpoint.id);
+      if (!base) throw new UserError('nothing_to_retrain', `Endpoint ${endpoint.name} serves no stable version; deploy a model before retraining it.`, 409, { field: 'name' });
+      const running = await runningRetrainOf(deps.db, base.version.modelId);
+      // The running retrain may be this request's own, started by a try that crashed before it answered.
+      if (running && running.workflowId !== workflowId) {
+        throw new UserError('retrain_running', `Retrain ${running.workflowId} of ${base.version.modelName} is running; wait for it (GET /v1/endpoints/${endpoint.name}/retrains) and ask again.`, 409, {
+          workflowId: running.workflowId,
+        });
+      }
+      const input: RetrainInput = { projectId, endpointName: endpoint.name, trigger: { kind: 'manual', requestedBy: keyId } };
+      const links = { status: workflowStatusPath(workflowId), retrains: `/v1/endpoints/${encodeURIComponent(endpoint.name)}/retrains`, ...temporalUiLink(deps, workflowId) };
+      try {
+        await deps.temporal.workflow.start(retrainEndpoint, {
+          taskQueue: deps.taskQueues.cpu,
+          workflowId,
+          args: [input],
+          memo: { projectId },
+          typedSearchAttributes: factorySearchAttributes({ projectId, model: base.version.modelName, endpoint: endpoint.name }),
+          staticSummary: `retrain ${base.version.modelName} on ${endpoint.name} (manual)`,
+          workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
+          workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+        });
+      } catch (err) {
+        if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+      }
+      return { status: 202, body: { workflowId, episode: `manual:${workflowId}`, model: base.version.modelName, links } };
+    });
   });
 
   /** The endpoint's retrain claims, newest first: status, trigger, episode, pipeline and the version it made. */

@@ -8,6 +8,7 @@ import type { ScheduledMonitorInput } from '../../workflows/scheduled-monitor';
 import { factorySearchAttributes } from '../../workflows/contracts';
 import type { ApiDeps } from '../deps';
 import type { ApiEnv } from '../env';
+import { answerOnce, idempotencyKeyOf, sha256Hex } from '../idempotency';
 import { checkResourceName, parseJsonBody } from '../json-body';
 import { requireRole } from '../middleware/api-key-auth';
 import {
@@ -22,6 +23,7 @@ import {
   type CheckedSchedule,
   type ScheduleDefinition,
 } from '../schedule-request';
+import { backfillSchedule, triggerSchedule } from '../schedule-patch';
 import { workflowStatusPath } from '../workflow-links';
 
 /** Schedule ids carry the project (ids have no '-'), so one project cannot name, and so touch, another's schedule. */
@@ -144,23 +146,37 @@ export function scheduleRoutes(deps: ApiDeps) {
     });
   }
 
-  /** Starts one run now (its window ends now); the run shows in recentActions within a moment. */
+  /**
+   * Starts one run now (its window ends now); the run shows in recentActions within a moment. A retry with
+   * the same Idempotency-Key gets the first answer and starts nothing more.
+   */
   app.post('/:name/trigger', requireRole('operator'), async (c) => {
+    const key = idempotencyKeyOf(c);
     const { projectId } = c.get('auth');
     const { definition } = await describeOwned(projectId, c.req.param('name'));
     const body = await optionalBody(c, triggerRequest);
-    await handleOf(projectId, definition.name).trigger(body.overlap ? OVERLAP_POLICIES[body.overlap] : undefined);
-    return c.json({ name: definition.name, triggered: true, links: { schedule: `/v1/schedules/${definition.name}` } }, 202);
+    const request = { key, route: `POST /v1/schedules/${definition.name}/trigger`, requestHash: sha256Hex(await c.req.text()) };
+    return answerOnce(c, deps.db, request, async () => {
+      await triggerSchedule(deps.temporal, scheduleIdOf(projectId, definition.name), { requestId: patchRequestId(projectId, key), overlap: body.overlap && OVERLAP_POLICIES[body.overlap] });
+      return { status: 202, body: { name: definition.name, triggered: true, links: { schedule: `/v1/schedules/${definition.name}` } } };
+    });
   });
 
-  /** Starts the runs that were due in [from, to], each for the window it was due for. */
+  /** Starts the runs that were due in [from, to], each for the window it was due for; once per Idempotency-Key. */
   app.post('/:name/backfill', requireRole('operator'), async (c) => {
+    const key = idempotencyKeyOf(c);
     const { projectId } = c.get('auth');
     const { definition } = await describeOwned(projectId, c.req.param('name'));
     const body = await parseJsonBody(c, backfillRequest);
     const { from, to } = checkBackfillRange(body, definition);
-    await handleOf(projectId, definition.name).backfill({ start: from, end: to, overlap: OVERLAP_POLICIES[body.overlap] });
-    return c.json({ name: definition.name, backfill: { from: from.toISOString(), to: to.toISOString(), overlap: body.overlap }, links: { schedule: `/v1/schedules/${definition.name}` } }, 202);
+    const request = { key, route: `POST /v1/schedules/${definition.name}/backfill`, requestHash: sha256Hex(await c.req.text()) };
+    return answerOnce(c, deps.db, request, async () => {
+      await backfillSchedule(deps.temporal, scheduleIdOf(projectId, definition.name), { requestId: patchRequestId(projectId, key), start: from, end: to, overlap: OVERLAP_POLICIES[body.overlap] });
+      return {
+        status: 202,
+        body: { name: definition.name, backfill: { from: from.toISOString(), to: to.toISOString(), overlap: body.overlap }, links: { schedule: `/v1/schedules/${definition.name}` } },
+      };
+    });
   });
 
   /** Deletes the schedule; runs it started keep running. */
@@ -206,6 +222,11 @@ async function optionalBody<S extends Parameters<typeof parseJsonBody>[1]>(c: Co
 
 function actionView(a: ScheduleExecutionResult) {
   return { scheduledAt: a.scheduledAt.toISOString(), takenAt: a.takenAt.toISOString(), workflowId: a.action.workflow.workflowId, runId: a.action.workflow.firstExecutionRunId, links: { status: workflowStatusPath(a.action.workflow.workflowId) } };
+}
+
+/** With an Idempotency-Key, the patch's request id is derived from it, so a retry that runs again (the first crashed before answering) is dropped by Temporal. */
+function patchRequestId(projectId: string, key: string | undefined): string | undefined {
+  return key === undefined ? undefined : `idempotency-${sha256Hex(projectId, key).slice(0, 32)}`;
 }
 
 function scheduleNotFound(name: string): UserError {

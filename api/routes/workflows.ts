@@ -1,7 +1,6 @@
-import { isGrpcServiceError, WorkflowNotFoundError, type WorkflowExecutionDescription, type WorkflowExecutionInfo } from '@temporalio/client';
+import { WorkflowNotFoundError, type WorkflowExecutionDescription, type WorkflowExecutionInfo } from '@temporalio/client';
 // The decoder client.workflow.list() uses; list() itself hides the page token the API hands out.
 import { executionInfoFromRaw } from '@temporalio/client/lib/helpers';
-import { status as grpcStatus } from '@grpc/grpc-js';
 import { Hono } from 'hono';
 import { UserError } from '../../platform/user-error';
 import {
@@ -18,25 +17,24 @@ import {
 import type { ApiDeps } from '../deps';
 import type { ApiEnv } from '../env';
 import { rootCauseMessage, userErrorFromFailure } from '../temporal-errors';
-import { encodePageToken, invalidPageToken, workflowListRequest } from '../workflow-filters';
+import { encodePageToken, workflowListRequest } from '../workflow-filters';
+import { newestFirstPage, type ListedExecution, type VisibilityList } from '../workflow-pages';
 import { temporalUiLink } from '../workflow-links';
 
 export function workflowRoutes(deps: ApiDeps) {
   const app = new Hono<ApiEnv>();
 
-  /** The project's workflows (pipelines, their stages, ingests), filtered through Temporal visibility, newest first. */
+  /** The project's workflows (pipelines, their stages, ingests), filtered through Temporal visibility, newest first by start time. */
   app.get('/', async (c) => {
     const request = workflowListRequest(c.get('auth').projectId, c.req.query());
-    let response;
-    try {
-      response = await deps.temporal.workflowService.listWorkflowExecutions({ namespace: deps.temporalNamespace, ...request });
-    } catch (err) {
-      if (request.nextPageToken && isGrpcServiceError(err) && err.code === grpcStatus.INVALID_ARGUMENT) throw invalidPageToken();
-      throw err;
-    }
     const { loadedDataConverter } = deps.temporal.workflow.options;
-    const infos = await Promise.all(response.executions.map((raw) => executionInfoFromRaw(raw, loadedDataConverter, raw, deps.temporalNamespace)));
-    return c.json({ workflows: infos.map(summary), nextPageToken: encodePageToken(request.query, response.nextPageToken) });
+    const list: VisibilityList<ListedExecution & { info: WorkflowExecutionInfo }> = async (query, pageSize, token) => {
+      const response = await deps.temporal.workflowService.listWorkflowExecutions({ namespace: deps.temporalNamespace, query, pageSize, nextPageToken: token });
+      const infos = await Promise.all(response.executions.map((raw) => executionInfoFromRaw(raw, loadedDataConverter, raw, deps.temporalNamespace)));
+      return { executions: infos.map((info) => ({ info, startMs: info.startTime.getTime(), workflowId: info.workflowId, runId: info.runId })), nextPageToken: response.nextPageToken ?? undefined };
+    };
+    const { page, next } = await newestFirstPage(list, request.query, request.pageSize, request.after, Date.now());
+    return c.json({ workflows: page.map((e) => summary(e.info)), nextPageToken: encodePageToken(request.query, next) });
   });
 
   /** Status, live progress (a query) and the result or failure of a workflow this project started. */

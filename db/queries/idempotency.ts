@@ -16,9 +16,10 @@ interface KeyRef {
 export async function claimIdempotencyKey(
   db: Db,
   claim: KeyRef & { route: string; requestHash: string },
-): Promise<{ claimed: true } | { claimed: false; record: IdempotencyRecord }> {
-  const inserted = await db.insert(idempotencyKeys).values(claim).onConflictDoNothing().returning({ key: idempotencyKeys.key });
-  if (inserted.length > 0) return { claimed: true };
+): Promise<{ claimed: true; createdAt: Date } | { claimed: false; record: IdempotencyRecord }> {
+  // The API's clock, not the database's: a route reads "until now" from it.
+  const [inserted] = await db.insert(idempotencyKeys).values({ ...claim, createdAt: new Date() }).onConflictDoNothing().returning({ createdAt: idempotencyKeys.createdAt });
+  if (inserted) return { claimed: true, createdAt: inserted.createdAt };
   const record = await findIdempotencyRecord(db, claim);
   // The row was released between our insert and this read: claim again.
   return record ? { claimed: false, record } : claimIdempotencyKey(db, claim);
@@ -33,7 +34,7 @@ export async function findIdempotencyRecord(db: Db, ref: KeyRef): Promise<Idempo
 }
 
 /** Records the answer once; a later writer (a retry that ran after a crash) leaves the first answer in place. */
-export async function recordIdempotentResponse(db: Db, ref: KeyRef & { status: number; response: Record<string, unknown>; workflowId: string }): Promise<void> {
+export async function recordIdempotentResponse(db: Db, ref: KeyRef & { status: number; response: Record<string, unknown>; workflowId: string | null }): Promise<void> {
   await db
     .update(idempotencyKeys)
     .set({ status: ref.status, response: ref.response, workflowId: ref.workflowId, completedAt: new Date() })

@@ -112,8 +112,11 @@ export interface AliasHistoryEntry {
   at: Date;
 }
 
-/** An alias's moves with version numbers, newest first. */
-export async function aliasHistory(db: Db, modelId: string, alias: ModelAlias, limit = 100): Promise<AliasHistoryEntry[]> {
+/**
+ * An alias's moves with version numbers, newest first; `before` (an event id, the last of the previous page)
+ * pages on. Moves of a model serialise on its row lock, so ids grow in commit order and pages never shift.
+ */
+export async function aliasHistory(db: Db, modelId: string, alias: ModelAlias, page: { limit: number; before: number | null }): Promise<AliasHistoryEntry[]> {
   const fromVersion = aliasTable(modelVersions, 'from_version');
   const toVersion = aliasTable(modelVersions, 'to_version');
   const rows = await db
@@ -131,9 +134,9 @@ export async function aliasHistory(db: Db, modelId: string, alias: ModelAlias, l
     .from(modelAliasEvents)
     .leftJoin(fromVersion, eq(fromVersion.id, modelAliasEvents.fromVersionId))
     .innerJoin(toVersion, eq(toVersion.id, modelAliasEvents.toVersionId))
-    .where(and(eq(modelAliasEvents.modelId, modelId), eq(modelAliasEvents.alias, alias)))
+    .where(and(eq(modelAliasEvents.modelId, modelId), eq(modelAliasEvents.alias, alias), page.before === null ? undefined : lt(modelAliasEvents.id, page.before)))
     .orderBy(desc(modelAliasEvents.id))
-    .limit(limit);
+    .limit(page.limit);
   return rows.map(({ fromNumber, toNumber, fromVersionId, toVersionId, ...event }) => ({
     ...event,
     from: fromVersionId && fromNumber !== null ? { id: fromVersionId, version: fromNumber } : null,

@@ -152,9 +152,12 @@ export async function storeDriftReport(db: Db, input: { endpointId: string; work
   return stored(row);
 }
 
-/** The end of the newest stored window: where the next default window starts. */
-export async function lastReportedWindowEnd(db: Db, endpointId: string): Promise<Date | null> {
-  const [row] = await db.select({ to: sql<Date | string | null>`max(${driftReports.windowTo})` }).from(driftReports).where(eq(driftReports.endpointId, endpointId));
+/** The end of the newest stored window (ending before `before`, when given): where the next default window starts. */
+export async function lastReportedWindowEnd(db: Db, endpointId: string, before?: Date): Promise<Date | null> {
+  const [row] = await db
+    .select({ to: sql<Date | string | null>`max(${driftReports.windowTo})` })
+    .from(driftReports)
+    .where(and(eq(driftReports.endpointId, endpointId), before ? lt(driftReports.windowTo, before) : undefined));
   return row?.to ? new Date(row.to) : null;
 }
 

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bootstrapProject } from '../../db/queries/projects';
+import { factorySearchAttributes } from '../../workflows/contracts';
 import { startTestFactory, waitForWorkflow, type TestFactory } from '../support/test-factory';
 
 interface WorkflowSummary {
@@ -86,6 +87,47 @@ describe('workflows: list, filter and look up through visibility', () => {
     // A token belongs to its filters: with others it is refused, not misapplied.
     const res = await t.request('GET', `/v1/workflows?pageSize=1&type=trainModel&pageToken=${first.nextPageToken}`);
     expect(res.status).toBe(400);
+  });
+
+  it('lists newest first by start time across pages, whatever ran or closed when', async () => {
+    const key = `afk_test_order_${randomUUID()}`;
+    const { projectId } = await bootstrapProject(t.database.db, { projectName: `order-${randomUUID().slice(0, 8)}`, adminKey: key });
+    // Started in this order on a queue no worker polls; some closed, in another order than they started.
+    const started: string[] = [];
+    for (let i = 1; i <= 7; i++) {
+      const workflowId = `order-${projectId}-${i}`;
+      await t.factory.client.workflow.start('ingestDataset', { taskQueue: `nobody-${projectId}`, workflowId, args: [], typedSearchAttributes: factorySearchAttributes({ projectId }) });
+      started.push(workflowId);
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    for (const i of [4, 2, 7, 1]) await t.factory.client.workflow.getHandle(started[i - 1]!).terminate('closed out of order');
+    const newestFirst = [...started].reverse();
+
+    const listAll = async (pageSize: number): Promise<{ pages: string[][]; statuses: string[] }> => {
+      const pages: string[][] = [];
+      const statuses: string[] = [];
+      let token: string | null = null;
+      do {
+        const page: WorkflowPage = await list(`?pageSize=${pageSize}${token ? `&pageToken=${token}` : ''}`, key);
+        pages.push(ids(page));
+        statuses.push(...page.workflows.map((w) => w.status));
+        token = page.nextPageToken;
+      } while (token !== null && pages.length < 20);
+      return { pages, statuses };
+    };
+    // Visibility is eventually consistent: wait until it shows every close.
+    for (let attempt = 0; (await listAll(100)).statuses.filter((s) => s === 'TERMINATED').length < 4; attempt++) {
+      if (attempt > 100) throw new Error('visibility never showed the terminated workflows');
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const { pages, statuses } = await listAll(3);
+    expect(pages).toEqual([newestFirst.slice(0, 3), newestFirst.slice(3, 6), newestFirst.slice(6)]);
+    expect(statuses).toEqual(['TERMINATED', 'RUNNING', 'RUNNING', 'TERMINATED', 'RUNNING', 'TERMINATED', 'TERMINATED']);
+    // The cursor is stable: a workflow started after the first page was read does not shift the pages after it.
+    const first = await list('?pageSize=3', key);
+    await t.factory.client.workflow.start('ingestDataset', { taskQueue: `nobody-${projectId}`, workflowId: `order-${projectId}-8`, args: [], typedSearchAttributes: factorySearchAttributes({ projectId }) });
+    expect(ids(await list(`?pageSize=3&pageToken=${first.nextPageToken}`, key))).toEqual(newestFirst.slice(3, 6));
+    for (const id of [...started, `order-${projectId}-8`]) await t.factory.client.workflow.getHandle(id).terminate('test over').catch(() => undefined);
   });
 
   it('gives a child stage by id', async () => {

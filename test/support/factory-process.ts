@@ -1,18 +1,18 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { Client } from 'pg';
 import { expect } from 'vitest';
 import { freePort } from '../../platform/temporal-dev-server';
 import { spawnTsx, type TsxProcess } from './child-process';
 import { churnRows, toCsv } from './synthetic-data';
+import { freshTestDatabase } from './test-database';
 import type { WorkflowStatusBody } from './test-factory';
 
 const ADMIN_KEY = 'afk_crash_test_admin_key_0123456789';
 const PIPELINES = ['crash-a', 'crash-b'];
 
 /**
- * A power cut: `npm start` (API, workers and the embedded Temporal dev server, one process group) is
+ * A killed factory: `npm start` (API, workers and the embedded Temporal dev server, one process group) is
  * SIGKILLed mid-pipeline, started again on the same FACTORY_HOME, and every pipeline in flight must complete.
  * Returns the figures it measured, as a line for the test to print.
  */
@@ -110,17 +110,7 @@ async function waitForStatus(api: ReturnType<typeof apiClient>, workflowId: stri
   throw new Error(`workflow ${workflowId} did not get there: ${JSON.stringify(body)}`);
 }
 
-/** A database of its own next to the suite's (the factory process migrates it on start). */
-export async function freshDatabase(suiteUrl: string, name: string): Promise<string> {
-  const client = new Client({ connectionString: suiteUrl });
-  await client.connect();
-  try {
-    await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-    await client.query(`CREATE DATABASE ${name}`);
-  } finally {
-    await client.end();
-  }
-  const url = new URL(suiteUrl);
-  url.pathname = `/${name}`;
-  return url.toString();
+/** A database of its own next to the suite's (the factory process migrates it on start); never the one DATABASE_URL names. */
+export function freshDatabase(suiteUrl: string, name: string): Promise<string> {
+  return freshTestDatabase(suiteUrl, name);
 }
