@@ -14,7 +14,7 @@ export interface ApiDeps {
   predictor: Predictor;
   /** Prometheus series of the inference path, served at /metrics. */
   metrics: ServingMetrics;
-  /** When set, /metrics answers only `Authorization: Bearer <metricsToken>` (FACTORY_METRICS_TOKEN). */
+  /** FACTORY_METRICS_TOKEN: a bearer token /metrics accepts (besides an admin key of the installation's project). */
   metricsToken?: string;
   /** True once shutdown began: readiness probes fail so load balancers stop sending traffic. */
   draining?: () => boolean;

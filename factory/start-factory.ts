@@ -36,7 +36,7 @@ export interface FactoryOptions {
   shutdownGraceTimeMs?: number;
   /** Heartbeat timeout the API puts in the workflows it starts (FACTORY_HEARTBEAT_TIMEOUT_SECONDS). */
   activityTimeouts?: ActivityTimeouts;
-  /** FACTORY_METRICS_TOKEN: when set, /metrics needs it as a bearer token. */
+  /** FACTORY_METRICS_TOKEN: a bearer token /metrics accepts (it also takes an admin key of the installation's project). */
   metricsToken?: string;
   /** Create (or update) the Temporal Schedule that collects unreferenced artifacts; omit in processes that should not. */
   artifactGc?: { scheduleId: string; intervalHours: number; graceMs: number };

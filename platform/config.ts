@@ -57,7 +57,7 @@ export interface FactoryConfig {
   logLevel: (typeof LOG_LEVELS)[number];
   /** The `artifact-gc` schedule: how often it runs, and how old an unreferenced artifact must be to go. */
   artifactGc: { intervalHours: number; graceMs: number };
-  /** Bearer token /metrics requires; unset leaves /metrics open to in-cluster scrapers. */
+  /** Bearer token /metrics accepts; unset, only an admin key of the installation's project can scrape. */
   metricsToken: string | undefined;
   serving: ServingConfig;
 }

@@ -1,4 +1,4 @@
-import { pgTable, text, timestamp, jsonb, index } from 'drizzle-orm/pg-core';
+import { integer, pgTable, text, timestamp, jsonb, index } from 'drizzle-orm/pg-core';
 import type { FailureCause } from '../../domain/failure';
 import type { Blessing, EvaluationReport, ModelSpec, Task } from '../../domain/model';
 import { projects } from './projects';
@@ -37,6 +37,8 @@ export const trainingRuns = pgTable(
     status: text('status', { enum: TRAINING_RUN_STATUSES }).notNull(),
     epochMetrics: jsonb('epoch_metrics').$type<EpochMetrics[]>().notNull().default([]),
     checkpointUri: text('checkpoint_uri'),
+    /** The newest activity attempt that started training this run: an older attempt still running may not write. */
+    attempt: integer('attempt').notNull().default(0),
     modelUri: text('model_uri'),
     codeVersion: text('code_version').notNull(),
     evaluation: jsonb('evaluation').$type<EvaluationReport>(),
