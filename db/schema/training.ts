@@ -1,4 +1,4 @@
-import { integer, pgTable, text, timestamp, jsonb, index } from 'drizzle-orm/pg-core';
+import { pgTable, text, timestamp, jsonb, index } from 'drizzle-orm/pg-core';
 import type { FailureCause } from '../../domain/failure';
 import type { Blessing, EvaluationReport, ModelSpec, Task } from '../../domain/model';
 import { projects } from './projects';
@@ -37,8 +37,11 @@ export const trainingRuns = pgTable(
     status: text('status', { enum: TRAINING_RUN_STATUSES }).notNull(),
     epochMetrics: jsonb('epoch_metrics').$type<EpochMetrics[]>().notNull().default([]),
     checkpointUri: text('checkpoint_uri'),
-    /** The newest activity attempt that started training this run: an older attempt still running may not write. */
-    attempt: integer('attempt').notNull().default(0),
+    /**
+     * When Temporal scheduled the newest training attempt that started on this run (the fencing token):
+     * an older attempt still running after Temporal gave the work to a newer one may not write.
+     */
+    attemptScheduledAt: timestamp('attempt_scheduled_at', { withTimezone: true }),
     modelUri: text('model_uri'),
     codeVersion: text('code_version').notNull(),
     evaluation: jsonb('evaluation').$type<EvaluationReport>(),
