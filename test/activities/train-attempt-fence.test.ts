@@ -43,7 +43,7 @@ describe('training attempt fencing', () => {
         new MockActivityEnvironment(
           { attempt, currentAttemptScheduledTimestampMs: scheduledAt, workflowExecution: { workflowId, runId: randomUUID() }, heartbeatDetails: undefined as TrainingHeartbeat | undefined },
           { logger: new DefaultLogger('ERROR') },
-        ).run(fn) as Promise<R>,
+        ).run<[], R, () => Promise<R>>(fn),
     });
     const { trainingRunId } = await attemptOf(1, 0).run(() =>
       train.prepareTrainingRun({
