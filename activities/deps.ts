@@ -1,6 +1,7 @@
 import type { Client } from '@temporalio/client';
 import type { ArtifactStore } from '../artifacts/store';
 import type { Db } from '../db/client';
+import type { WebhookTargetPolicy } from '../platform/webhook-targets';
 import type { TrainingProgress } from '../workflows/contracts';
 
 export interface ActivityDeps {
@@ -14,4 +15,8 @@ export interface ActivityDeps {
   preferGpu: boolean;
   /** The code version recorded on every training run (package version + git sha when known). */
   codeVersion: string;
+  /** FACTORY_SECRET_KEY: opens webhook secrets to sign deliveries. */
+  secretKey?: Buffer;
+  /** Which addresses webhook deliveries may reach (FACTORY_WEBHOOK_ALLOW_HOSTS) and how host names resolve. */
+  webhookTargets?: WebhookTargetPolicy;
 }
