@@ -22,6 +22,16 @@ export interface TempEntry {
 
 const SHA256_PATTERN = /^[a-f0-9]{64}$/;
 
+/** An artifact the collector moved out of its name while it re-checks that nothing needs it. */
+export interface CondemnedArtifact {
+  sha256: string;
+  /** Its file name under `condemned/`. */
+  name: string;
+  bytes: number;
+  /** As it was when condemned: a put just before shows here as a fresh time. */
+  modifiedAt: Date;
+}
+
 export interface StoredArtifact {
   /** `artifact://sha256/<hex>`: location-independent, so the same bytes have one name everywhere. */
   uri: string;
@@ -126,6 +136,48 @@ export class ArtifactStore {
   async delete(sha256: string): Promise<void> {
     if (!SHA256_PATTERN.test(sha256)) throw new Error(`Not a sha256 digest: ${sha256}`);
     await rm(this.pathFor(sha256), { force: true });
+  }
+
+  /**
+   * Takes an artifact out of its name (one atomic rename) so the collector can re-check it: from now on a
+   * writer that puts the same bytes writes a fresh copy, and one that put them just before left a fresh mtime.
+   * Null when the artifact is already gone.
+   */
+  async condemn(sha256: string): Promise<CondemnedArtifact | null> {
+    if (!SHA256_PATTERN.test(sha256)) throw new Error(`Not a sha256 digest: ${sha256}`);
+    const dir = path.join(this.root, 'condemned');
+    await mkdir(dir, { recursive: true });
+    const name = `${sha256}.${randomUUID()}`;
+    try {
+      await rename(this.pathFor(sha256), path.join(dir, name));
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+      throw err;
+    }
+    const info = await stat(path.join(dir, name));
+    return { sha256, name, bytes: info.size, modifiedAt: info.mtime };
+  }
+
+  /** Puts a condemned artifact back under its name, as new: the grace period protects it again. */
+  async restore(condemned: Pick<CondemnedArtifact, 'sha256' | 'name'>): Promise<void> {
+    const target = this.pathFor(condemned.sha256);
+    await mkdir(path.dirname(target), { recursive: true });
+    await rename(path.join(this.root, 'condemned', condemned.name), target);
+    await touch(target);
+  }
+
+  /** Deletes a condemned artifact for good. */
+  async discard(condemned: Pick<CondemnedArtifact, 'name'>): Promise<void> {
+    if (condemned.name !== path.basename(condemned.name)) throw new Error(`Not a condemned artifact: ${condemned.name}`);
+    await rm(path.join(this.root, 'condemned', condemned.name), { force: true });
+  }
+
+  /** Condemned artifacts a crashed collection left behind; the next collection restores them. */
+  async *listCondemned(): AsyncGenerator<Pick<CondemnedArtifact, 'sha256' | 'name'>> {
+    for (const name of await readdirOrEmpty(path.join(this.root, 'condemned'))) {
+      const sha256 = name.split('.')[0] ?? '';
+      if (SHA256_PATTERN.test(sha256)) yield { sha256, name };
+    }
   }
 
   async *listTemp(): AsyncGenerator<TempEntry> {
