@@ -1,6 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdir, readdir, readFile, rename, rm, stat, utimes, writeFile } from 'node:fs/promises';
+import { NODE_FILE_OPS, type DurableFileOps } from './durable-file';
 import path from 'node:path';
 import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -48,10 +49,14 @@ export function artifactUri(sha256: string): string {
 /**
  * A content-addressed artifact store on a local (or shared) directory. Paths come only from sha256
  * digests we computed, never from user strings; writes go to a temp file first and are renamed into
- * place, so a crash never leaves a half-written artifact under its final name.
+ * place, so a crash never leaves a half-written artifact under its final name. A put returns only once
+ * the bytes and the name are fsynced, so what it acknowledged survives a power cut.
  */
 export class ArtifactStore {
-  constructor(readonly root: string) {}
+  constructor(
+    readonly root: string,
+    private readonly fileOps: DurableFileOps = NODE_FILE_OPS,
+  ) {}
 
   async put(bytes: Uint8Array | string): Promise<StoredArtifact> {
     const data = typeof bytes === 'string' ? Buffer.from(bytes) : bytes;
@@ -161,8 +166,9 @@ export class ArtifactStore {
   /** Puts a condemned artifact back under its name, as new: the grace period protects it again. */
   async restore(condemned: Pick<CondemnedArtifact, 'sha256' | 'name'>): Promise<void> {
     const target = this.pathFor(condemned.sha256);
-    await mkdir(path.dirname(target), { recursive: true });
-    await rename(path.join(this.root, 'condemned', condemned.name), target);
+    await this.ensureDir(path.dirname(target));
+    await this.fileOps.rename(path.join(this.root, 'condemned', condemned.name), target);
+    await this.fileOps.syncDir(path.dirname(target));
     await touch(target);
   }
 
@@ -203,9 +209,19 @@ export class ArtifactStore {
     return path.join(dir, randomUUID());
   }
 
+  /** Bytes on disk, then the name, then the name on disk: only then does the artifact exist. */
   private async commit(tmp: string, target: string): Promise<void> {
-    await mkdir(path.dirname(target), { recursive: true });
-    await rename(tmp, target);
+    await this.fileOps.syncFile(tmp);
+    await this.ensureDir(path.dirname(target));
+    await this.fileOps.rename(tmp, target);
+    await this.fileOps.syncDir(path.dirname(target));
+  }
+
+  /** A new directory is durable only once its parent's entry is: sync each parent from the first one created. */
+  private async ensureDir(dir: string): Promise<void> {
+    const created = await mkdir(dir, { recursive: true });
+    if (created === undefined) return;
+    for (let d = dir; d !== path.dirname(created); d = path.dirname(d)) await this.fileOps.syncDir(path.dirname(d));
   }
 }
 
