@@ -5,6 +5,7 @@ import { openDatabase } from './db/client';
 import { createLogger } from './platform/logger';
 import { bootstrapProject } from './db/queries/projects';
 import { startFactory } from './factory/start-factory';
+import { loadOrCreateSecretKeyFile } from './platform/secret-box';
 import { installTemporalLogger } from './platform/temporal-logger';
 import { findOrBuildTemporalCli } from './platform/temporal-cli';
 import { startDevServer, type DevServer } from './platform/temporal-dev-server';
@@ -24,6 +25,12 @@ async function main(): Promise<void> {
   const database = await openDatabase(config.databaseUrl ? { url: config.databaseUrl } : { pgliteDir: path.join(config.home, 'pglite') });
   await database.migrate();
   const { generatedAdminKey } = await bootstrapProject(database.db, { adminKey: config.adminKey });
+  let secretKey = config.secretKey;
+  if (!secretKey) {
+    const kept = await loadOrCreateSecretKeyFile(config.home);
+    secretKey = kept.key;
+    if (kept.created) logger.warn({ file: kept.file }, 'generated the key that encrypts webhook secrets (FACTORY_SECRET_KEY was unset): back this file up with the database, webhook secrets cannot be read without it');
+  }
 
   let devServer: DevServer | undefined;
   const devServerPidFile = path.join(config.home, 'temporal-dev-server.pid');
@@ -59,6 +66,8 @@ async function main(): Promise<void> {
     activityTimeouts: { heartbeatTimeoutMs: config.heartbeatTimeoutMs },
     artifactGc: { scheduleId: ARTIFACT_GC_SCHEDULE_ID, ...config.artifactGc },
     metricsToken: config.metricsToken,
+    secretKey,
+    webhookAllowList: config.webhookAllowList,
     serving: config.serving,
     listen: database.listen,
     copyIn: database.copyIn,

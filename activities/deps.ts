@@ -1,6 +1,7 @@
 import type { Client } from '@temporalio/client';
 import type { ArtifactStore } from '../artifacts/store';
 import type { Db } from '../db/client';
+import type { WebhookTargetPolicy } from '../platform/webhook-targets';
 import type { ActivityTimeouts, TrainingProgress } from '../workflows/contracts';
 
 export interface ActivityDeps {
@@ -16,4 +17,8 @@ export interface ActivityDeps {
   codeVersion: string;
   /** The timeouts the API puts in the pipelines it starts, so a retrain's pipeline gets the same. */
   activityTimeouts?: ActivityTimeouts;
+  /** FACTORY_SECRET_KEY: opens webhook secrets to sign deliveries. */
+  secretKey?: Buffer;
+  /** Which addresses webhook deliveries may reach (FACTORY_WEBHOOK_ALLOW_HOSTS) and how host names resolve. */
+  webhookTargets?: WebhookTargetPolicy;
 }

@@ -2,6 +2,7 @@ import type { Client } from '@temporalio/client';
 import type { ArtifactStore } from '../artifacts/store';
 import type { Db } from '../db/client';
 import type { Logger } from '../platform/logger';
+import type { WebhookTargetPolicy } from '../platform/webhook-targets';
 import type { ServingMetrics } from '../serving/metrics';
 import type { ApiKeyCache } from './middleware/api-key-auth';
 import type { Predictor } from '../serving/predictor';
@@ -14,8 +15,12 @@ export interface ApiDeps {
   predictor: Predictor;
   /** Prometheus series of the inference path, served at /metrics. */
   metrics: ServingMetrics;
-  /** When set, /metrics answers only `Authorization: Bearer <metricsToken>` (FACTORY_METRICS_TOKEN). */
+  /** FACTORY_METRICS_TOKEN: a bearer token /metrics accepts (besides an admin key of the installation's project). */
   metricsToken?: string;
+  /** FACTORY_SECRET_KEY: seals webhook secrets at rest; without it webhooks cannot be created. */
+  secretKey?: Buffer;
+  /** Which webhook URLs may be registered (FACTORY_WEBHOOK_ALLOW_HOSTS) and how host names resolve; default: public addresses only. */
+  webhookTargets?: WebhookTargetPolicy;
   /** True once shutdown began: readiness probes fail so load balancers stop sending traffic. */
   draining?: () => boolean;
   logger: Logger;

@@ -1,6 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdir, readdir, readFile, rename, rm, stat, utimes, writeFile } from 'node:fs/promises';
+import { NODE_FILE_OPS, type DurableFileOps } from './durable-file';
 import path from 'node:path';
 import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -22,6 +23,16 @@ export interface TempEntry {
 
 const SHA256_PATTERN = /^[a-f0-9]{64}$/;
 
+/** An artifact the collector moved out of its name while it re-checks that nothing needs it. */
+export interface CondemnedArtifact {
+  sha256: string;
+  /** Its file name under `condemned/`. */
+  name: string;
+  bytes: number;
+  /** As it was when condemned: a put just before shows here as a fresh time. */
+  modifiedAt: Date;
+}
+
 export interface StoredArtifact {
   /** `artifact://sha256/<hex>`: location-independent, so the same bytes have one name everywhere. */
   uri: string;
@@ -38,10 +49,14 @@ export function artifactUri(sha256: string): string {
 /**
  * A content-addressed artifact store on a local (or shared) directory. Paths come only from sha256
  * digests we computed, never from user strings; writes go to a temp file first and are renamed into
- * place, so a crash never leaves a half-written artifact under its final name.
+ * place, so a crash never leaves a half-written artifact under its final name. A put returns only once
+ * the bytes and the name are fsynced, so what it acknowledged survives a power cut.
  */
 export class ArtifactStore {
-  constructor(readonly root: string) {}
+  constructor(
+    readonly root: string,
+    private readonly fileOps: DurableFileOps = NODE_FILE_OPS,
+  ) {}
 
   async put(bytes: Uint8Array | string): Promise<StoredArtifact> {
     const data = typeof bytes === 'string' ? Buffer.from(bytes) : bytes;
@@ -128,6 +143,49 @@ export class ArtifactStore {
     await rm(this.pathFor(sha256), { force: true });
   }
 
+  /**
+   * Takes an artifact out of its name (one atomic rename) so the collector can re-check it: from now on a
+   * writer that puts the same bytes writes a fresh copy, and one that put them just before left a fresh mtime.
+   * Null when the artifact is already gone.
+   */
+  async condemn(sha256: string): Promise<CondemnedArtifact | null> {
+    if (!SHA256_PATTERN.test(sha256)) throw new Error(`Not a sha256 digest: ${sha256}`);
+    const dir = path.join(this.root, 'condemned');
+    await mkdir(dir, { recursive: true });
+    const name = `${sha256}.${randomUUID()}`;
+    try {
+      await rename(this.pathFor(sha256), path.join(dir, name));
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+      throw err;
+    }
+    const info = await stat(path.join(dir, name));
+    return { sha256, name, bytes: info.size, modifiedAt: info.mtime };
+  }
+
+  /** Puts a condemned artifact back under its name, as new: the grace period protects it again. */
+  async restore(condemned: Pick<CondemnedArtifact, 'sha256' | 'name'>): Promise<void> {
+    const target = this.pathFor(condemned.sha256);
+    await this.ensureDir(path.dirname(target));
+    await this.fileOps.rename(path.join(this.root, 'condemned', condemned.name), target);
+    await this.fileOps.syncDir(path.dirname(target));
+    await touch(target);
+  }
+
+  /** Deletes a condemned artifact for good. */
+  async discard(condemned: Pick<CondemnedArtifact, 'name'>): Promise<void> {
+    if (condemned.name !== path.basename(condemned.name)) throw new Error(`Not a condemned artifact: ${condemned.name}`);
+    await rm(path.join(this.root, 'condemned', condemned.name), { force: true });
+  }
+
+  /** Condemned artifacts a crashed collection left behind; the next collection restores them. */
+  async *listCondemned(): AsyncGenerator<Pick<CondemnedArtifact, 'sha256' | 'name'>> {
+    for (const name of await readdirOrEmpty(path.join(this.root, 'condemned'))) {
+      const sha256 = name.split('.')[0] ?? '';
+      if (SHA256_PATTERN.test(sha256)) yield { sha256, name };
+    }
+  }
+
   async *listTemp(): AsyncGenerator<TempEntry> {
     const dir = path.join(this.root, 'tmp');
     for (const name of await readdirOrEmpty(dir)) {
@@ -151,9 +209,19 @@ export class ArtifactStore {
     return path.join(dir, randomUUID());
   }
 
+  /** Bytes on disk, then the name, then the name on disk: only then does the artifact exist. */
   private async commit(tmp: string, target: string): Promise<void> {
-    await mkdir(path.dirname(target), { recursive: true });
-    await rename(tmp, target);
+    await this.fileOps.syncFile(tmp);
+    await this.ensureDir(path.dirname(target));
+    await this.fileOps.rename(tmp, target);
+    await this.fileOps.syncDir(path.dirname(target));
+  }
+
+  /** A new directory is durable only once its parent's entry is: sync each parent from the first one created. */
+  private async ensureDir(dir: string): Promise<void> {
+    const created = await mkdir(dir, { recursive: true });
+    if (created === undefined) return;
+    for (let d = dir; d !== path.dirname(created); d = path.dirname(d)) await this.fileOps.syncDir(path.dirname(d));
   }
 }
 

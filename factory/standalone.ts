@@ -12,7 +12,7 @@ import { installTemporalLogger } from '../platform/temporal-logger';
 export function runStandalone(role: string, parts: FactoryOptions['parts']): void {
   const start = async (): Promise<void> => {
     const config = loadConfig();
-    requireShared(config);
+    requireShared(config, parts);
     const logger = createLogger(config.logLevel).child({ role });
     installTemporalLogger(logger);
     const database = await openDatabase({ url: config.databaseUrl as string });
@@ -29,9 +29,11 @@ export function runStandalone(role: string, parts: FactoryOptions['parts']): voi
       activityTimeouts: { heartbeatTimeoutMs: config.heartbeatTimeoutMs },
       artifactGc: { scheduleId: ARTIFACT_GC_SCHEDULE_ID, ...config.artifactGc },
       metricsToken: config.metricsToken,
-    serving: config.serving,
-    listen: database.listen,
-    copyIn: database.copyIn,
+      secretKey: config.secretKey,
+      webhookAllowList: config.webhookAllowList,
+      serving: config.serving,
+      listen: database.listen,
+      copyIn: database.copyIn,
     });
     logger.info({ temporal: config.temporalAddress, port: parts.api ? config.port : undefined }, `${role} started`);
     const shutdown = async (): Promise<void> => {
@@ -48,8 +50,10 @@ export function runStandalone(role: string, parts: FactoryOptions['parts']): voi
   });
 }
 
-function requireShared(config: FactoryConfig): void {
+function requireShared(config: FactoryConfig, parts: FactoryOptions['parts']): void {
   const problems: string[] = [];
+  // The API seals webhook secrets and the CPU workers open them: every such process needs the same key.
+  if (!config.secretKey && (parts.api || parts.cpuWorker)) problems.push('FACTORY_SECRET_KEY: required when the API and workers run as separate processes (base64 of 32 bytes: openssl rand -base64 32)');
   if (!config.databaseUrl) problems.push('DATABASE_URL: required when the API and workers run as separate processes');
   if (!config.temporalAddress) problems.push('TEMPORAL_ADDRESS: required when the API and workers run as separate processes');
   if (problems.length > 0) throw new ConfigError(problems);

@@ -8,6 +8,8 @@ import type { ApiEnv } from '../api/env';
 import { ArtifactStore } from '../artifacts/store';
 import type { DatabaseHandle, Db } from '../db/client';
 import type { ServingConfig } from '../platform/config';
+import { sealPlaintextWebhookSecrets } from '../db/queries/webhooks';
+import { EMPTY_ALLOW_LIST, systemResolver, type WebhookAllowList } from '../platform/webhook-targets';
 import type { Logger } from '../platform/logger';
 import { initTfBackend } from '../ml/tf-backend';
 import { ServingMetrics } from '../serving/metrics';
@@ -36,8 +38,12 @@ export interface FactoryOptions {
   shutdownGraceTimeMs?: number;
   /** Heartbeat timeout the API puts in the workflows it starts (FACTORY_HEARTBEAT_TIMEOUT_SECONDS). */
   activityTimeouts?: ActivityTimeouts;
-  /** FACTORY_METRICS_TOKEN: when set, /metrics needs it as a bearer token. */
+  /** FACTORY_METRICS_TOKEN: a bearer token /metrics accepts (it also takes an admin key of the installation's project). */
   metricsToken?: string;
+  /** FACTORY_SECRET_KEY (or the key `npm start` keeps in FACTORY_HOME): seals webhook secrets at rest. */
+  secretKey?: Buffer;
+  /** FACTORY_WEBHOOK_ALLOW_HOSTS: internal hosts webhooks may reach; default none. */
+  webhookAllowList?: WebhookAllowList;
   /** Create (or update) the Temporal Schedule that collects unreferenced artifacts; omit in processes that should not. */
   artifactGc?: { scheduleId: string; intervalHours: number; graceMs: number };
   /** The data plane's knobs (platform/config.ts defaults when omitted). */
@@ -69,8 +75,16 @@ export async function startFactory(opts: FactoryOptions): Promise<Factory> {
   // The API starts workflows with these attributes: fail at start-up with how to fix it, not on the first request.
   if (opts.parts.api) await ensureKeywordSearchAttributes(connection, opts.namespace, FACTORY_SEARCH_ATTRIBUTES.map((k) => k.name));
 
+  const webhookTargets = { allow: opts.webhookAllowList ?? EMPTY_ALLOW_LIST, resolve: systemResolver };
+  // Rows written before secrets were encrypted: hand-written SQL cannot encrypt, so the API seals them at start-up.
+  if (opts.parts.api && opts.secretKey) {
+    const sealed = await sealPlaintextWebhookSecrets(opts.db, opts.secretKey);
+    if (sealed > 0) logger.info({ sealed }, 'sealed webhook secrets stored before encryption');
+  }
   const deps: ActivityDeps = {
     db: opts.db,
+    secretKey: opts.secretKey,
+    webhookTargets,
     temporal: client,
     artifacts,
     preferGpu: false,
@@ -123,6 +137,8 @@ export async function startFactory(opts: FactoryOptions): Promise<Factory> {
     apiKeyCacheTtlMs: opts.serving?.apiKeyCacheTtlMs,
     metrics,
     metricsToken: opts.metricsToken,
+    secretKey: opts.secretKey,
+    webhookTargets,
     draining: () => draining,
     logger,
     taskQueues: opts.taskQueues,

@@ -1,5 +1,7 @@
 import path from 'node:path';
 import { z } from 'zod';
+import { parseSecretKey } from './secret-box';
+import { parseWebhookAllowList, type WebhookAllowList } from './webhook-targets';
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
@@ -29,6 +31,8 @@ const envSchema = z.object({
   FACTORY_ARTIFACT_GC_INTERVAL_HOURS: z.coerce.number().positive().default(24),
   FACTORY_ARTIFACT_GRACE_HOURS: z.coerce.number().min(0).default(24),
   FACTORY_METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+  FACTORY_SECRET_KEY: z.string().optional(),
+  FACTORY_WEBHOOK_ALLOW_HOSTS: z.string().optional(),
   FACTORY_ROUTING_POLL_MS: z.coerce.number().int().min(100, 'must be at least 100 (milliseconds)').default(5_000),
   FACTORY_SESSION_CACHE_SIZE: z.coerce.number().int().min(1, 'must keep at least one session').default(16),
   FACTORY_BATCHING: z.enum(['on', 'off'], { message: "must be 'on' or 'off'" }).default('on'),
@@ -57,8 +61,12 @@ export interface FactoryConfig {
   logLevel: (typeof LOG_LEVELS)[number];
   /** The `artifact-gc` schedule: how often it runs, and how old an unreferenced artifact must be to go. */
   artifactGc: { intervalHours: number; graceMs: number };
-  /** Bearer token /metrics requires; unset leaves /metrics open to in-cluster scrapers. */
+  /** Bearer token /metrics accepts; unset, only an admin key of the installation's project can scrape. */
   metricsToken: string | undefined;
+  /** FACTORY_SECRET_KEY: seals webhook secrets at rest (AES-256-GCM); `npm start` keeps one in FACTORY_HOME when unset. */
+  secretKey: Buffer | undefined;
+  /** FACTORY_WEBHOOK_ALLOW_HOSTS: internal hosts and ranges webhooks may still reach. */
+  webhookAllowList: WebhookAllowList;
   serving: ServingConfig;
 }
 
@@ -96,9 +104,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): FactoryConfig 
   // An empty variable means "unset", as in most twelve-factor tools.
   const present = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
   const parsed = envSchema.safeParse(present);
-  if (!parsed.success) {
-    throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`));
-  }
+  const problems = parsed.success ? [] : parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
+  const rawKey = present.FACTORY_SECRET_KEY;
+  const secretKey = rawKey === undefined ? undefined : parseSecretKey(rawKey);
+  if (rawKey !== undefined && !secretKey) problems.push('FACTORY_SECRET_KEY: must be base64 of 32 random bytes, e.g. the output of `openssl rand -base64 32`');
+  const webhookAllow = parseWebhookAllowList(present.FACTORY_WEBHOOK_ALLOW_HOSTS);
+  problems.push(...webhookAllow.problems.map((p) => `FACTORY_WEBHOOK_ALLOW_HOSTS: ${p}`));
+  if (!parsed.success || problems.length > 0) throw new ConfigError(problems);
   const e = parsed.data;
   const home = path.resolve(e.FACTORY_HOME);
   const artifactRoot = e.ARTIFACT_STORE ? new URL(e.ARTIFACT_STORE).pathname : path.join(home, 'artifacts');
@@ -118,6 +130,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): FactoryConfig 
     logLevel: e.LOG_LEVEL,
     artifactGc: { intervalHours: e.FACTORY_ARTIFACT_GC_INTERVAL_HOURS, graceMs: e.FACTORY_ARTIFACT_GRACE_HOURS * 3_600_000 },
     metricsToken: e.FACTORY_METRICS_TOKEN,
+    secretKey,
+    webhookAllowList: webhookAllow.allow,
     serving: {
       routingPollMs: e.FACTORY_ROUTING_POLL_MS,
       sessionCacheSize: e.FACTORY_SESSION_CACHE_SIZE,

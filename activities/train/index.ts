@@ -14,6 +14,7 @@ import { decodeDatasetArrow } from '../../data/columnar';
 import { selectRows, selectValues } from '../../data/design-matrix';
 import { loadTrainingData, loadTrainingRun, type TrainingRunRow } from './load-training-data';
 import { throttledHeartbeat } from '../heartbeat';
+import { TrainingAttemptFence } from './attempt-fence';
 import { resolveTrainingColumns } from '../../data/training-columns';
 import { checkFamilyForTask, chooseTask, profileValues, targetClasses } from '../../data/target-task';
 import { standardiseTarget } from '../../ml/standardise';
@@ -100,7 +101,9 @@ export function createTrainActivities(deps: ActivityDeps) {
         checkpointUri: resumeFrom ? (previous?.epoch === resumeFrom.epoch ? previous.checkpointUri : run.checkpointUri) : null,
       };
       beat(reached, true);
-      await deps.db.update(trainingRuns).set({ backend, status: 'running' }).where(eq(trainingRuns.id, run.id));
+      const fence = new TrainingAttemptFence(deps.db, run.id, new Date(ctx.info.currentAttemptScheduledTimestampMs));
+      await fence.claim();
+      await fence.write({ backend, status: 'running' });
 
       const model = buildTfModel(run.spec, width, head);
       try {
@@ -118,7 +121,7 @@ export function createTrainActivities(deps: ActivityDeps) {
             const stored = await deps.artifacts.putJson(await checkpoint());
             const [current] = await deps.db.select({ epochMetrics: trainingRuns.epochMetrics }).from(trainingRuns).where(eq(trainingRuns.id, run.id));
             const epochMetrics = [...(current?.epochMetrics ?? []).filter((m) => m.epoch < progress.epoch), { epoch: progress.epoch, loss: progress.loss, attempt: ctx.info.attempt }];
-            await deps.db.update(trainingRuns).set({ epochMetrics, checkpointUri: stored.uri }).where(eq(trainingRuns.id, run.id));
+            await fence.write({ epochMetrics, checkpointUri: stored.uri });
             // Only after the row: a heartbeat ahead of it would resume past an epoch whose metrics were never written.
             reached = { ...progress, checkpointUri: stored.uri };
             beat(reached, true);
@@ -130,10 +133,7 @@ export function createTrainActivities(deps: ActivityDeps) {
           ? toTrainedModel(model, { ...meta, task: 'regression', target: targetScaling.target })
           : toTrainedModel(model, { ...meta, task: 'classification', classes: run.classes ?? [] });
         const stored = await deps.artifacts.putJson(trained);
-        await deps.db
-          .update(trainingRuns)
-          .set({ status: 'succeeded', modelUri: stored.uri, finishedAt: new Date() })
-          .where(eq(trainingRuns.id, run.id));
+        await fence.write({ status: 'succeeded', modelUri: stored.uri, finishedAt: new Date() });
         const finalLoss = history.at(-1)?.loss ?? Number.NaN;
         const task = { task: run.task, reason: run.taskReason ?? 'recorded before tasks were inferred' };
         return { trainingRunId: run.id, modelUri: stored.uri, features: run.features, task, classes: run.classes, backend, finalLoss };

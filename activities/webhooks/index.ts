@@ -1,7 +1,9 @@
 import { ApplicationFailure } from '@temporalio/common';
-import { findWebhook, webhooksFor } from '../../db/queries/webhooks';
+import { findWebhook, webhookSigningSecret, webhooksFor } from '../../db/queries/webhooks';
+import { PUBLIC_ADDRESSES_ONLY, WebhookTargetRefused } from '../../platform/webhook-targets';
 import type { RegistryEvent } from '../../domain/registry-events';
 import type { ActivityDeps } from '../deps';
+import { postToWebhook } from './post-pinned';
 import { webhookSignature } from './sign';
 
 /** Longest a receiver may take to answer one delivery attempt. */
@@ -37,23 +39,34 @@ export function createWebhookActivities(deps: ActivityDeps) {
       if (!webhook || webhook.deletedAt) return { status: 'skipped', httpStatus: null };
       const { projectId: _projectId, ...event } = delivery.event;
       const body = JSON.stringify({ ...event, deliveryId: delivery.deliveryId });
+      if (!deps.secretKey) throw ApplicationFailure.nonRetryable('this worker has no FACTORY_SECRET_KEY to open webhook secrets; set it on every worker', 'WebhookSecretKeyMissing');
       const timestamp = String(Math.floor(Date.now() / 1000));
-      const response = await fetch(webhook.url, {
-        method: 'POST',
-        headers: {
-          'content-type': 'application/json',
-          'user-agent': 'ai-factory-webhooks',
-          'x-factory-event': delivery.event.type,
-          'x-factory-delivery': delivery.deliveryId,
-          'x-factory-timestamp': timestamp,
-          'x-factory-signature': webhookSignature(webhook.secret, timestamp, body),
-        },
-        body,
-        redirect: 'manual',
-        signal: AbortSignal.timeout(DELIVERY_TIMEOUT_MS),
-      });
-      await response.body?.cancel();
-      if (response.ok) return { status: 'delivered', httpStatus: response.status };
+      const headers = {
+        'content-type': 'application/json',
+        'user-agent': 'ai-factory-webhooks',
+        'x-factory-event': delivery.event.type,
+        'x-factory-delivery': delivery.deliveryId,
+        'x-factory-timestamp': timestamp,
+        'x-factory-signature': webhookSignature(webhookSigningSecret(webhook, deps.secretKey), timestamp, body),
+      };
+      let response;
+      try {
+        // Resolved and checked at every delivery: DNS may have changed since the webhook was registered.
+        response = await postToWebhook(webhook.url, { headers, body, timeoutMs: DELIVERY_TIMEOUT_MS }, deps.webhookTargets ?? PUBLIC_ADDRESSES_ONLY);
+      } catch (err) {
+        if (err instanceof WebhookTargetRefused && err.code === 'webhook_address_forbidden') {
+          throw ApplicationFailure.nonRetryable(`webhook ${webhook.id}: ${err.message}`, 'WebhookAddressForbidden');
+        }
+        throw err;
+      }
+      const ok = response.status >= 200 && response.status < 300;
+      if (response.status >= 300 && response.status < 400) {
+        throw ApplicationFailure.nonRetryable(
+          `webhook ${webhook.id} answered ${response.status} with a redirect to ${response.location ?? '(no Location)'}: deliveries do not follow redirects (one could lead to an internal address); register the final URL`,
+          'WebhookRedirectRefused',
+        );
+      }
+      if (ok) return { status: 'delivered', httpStatus: response.status };
       const message = `webhook ${webhook.id} answered ${response.status} to ${delivery.event.type} delivery ${delivery.deliveryId}`;
       if (retryable(response.status)) throw ApplicationFailure.retryable(message, 'WebhookReceiverUnavailable');
       throw ApplicationFailure.nonRetryable(`${message}; not retried: fix the receiver and the next event will arrive`, 'WebhookRejected');

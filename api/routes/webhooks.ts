@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { createWebhook, deleteWebhook, listWebhooks, type WebhookRow } from '../../db/queries/webhooks';
 import { REGISTRY_EVENT_TYPES } from '../../db/schema';
 import { UserError } from '../../platform/user-error';
+import { checkWebhookTarget, PUBLIC_ADDRESSES_ONLY, WebhookTargetRefused, type WebhookTargetPolicy } from '../../platform/webhook-targets';
 import type { ApiDeps } from '../deps';
 import type { ApiEnv } from '../env';
 import { parseJsonBody } from '../json-body';
@@ -29,6 +30,16 @@ function checkUrl(raw: string): string {
   return url.toString();
 }
 
+/** Refuses a URL whose host is or resolves to an internal address (unless the operator allowed it); deliveries check again. */
+async function checkReachable(url: string, policy: WebhookTargetPolicy): Promise<void> {
+  try {
+    await checkWebhookTarget(new URL(url), policy);
+  } catch (err) {
+    if (err instanceof WebhookTargetRefused) throw new UserError(err.code, err.message, 422, { field: 'url' });
+    throw err;
+  }
+}
+
 function webhookBody(w: WebhookRow) {
   return { id: w.id, url: w.url, events: w.events, createdAt: w.createdAt };
 }
@@ -42,9 +53,13 @@ export function webhookRoutes(deps: ApiDeps) {
     const body = await parseJsonBody(c, createWebhookRequest);
     const auth = c.get('auth');
     const url = checkUrl(body.url);
+    await checkReachable(url, deps.webhookTargets ?? PUBLIC_ADDRESSES_ONLY);
+    if (!deps.secretKey) {
+      throw new UserError('secret_key_missing', 'Webhooks need FACTORY_SECRET_KEY (base64 of 32 bytes) to store their signing secrets encrypted; ask the operator to set it.', 409);
+    }
     const secret = `whsec_${randomBytes(32).toString('hex')}`;
     const events = [...new Set(body.events ?? REGISTRY_EVENT_TYPES)];
-    const row = await createWebhook(deps.db, { projectId: auth.projectId, url, events, secret, actor: auth.keyId });
+    const row = await createWebhook(deps.db, { projectId: auth.projectId, url, events, secret, secretKey: deps.secretKey, actor: auth.keyId });
     return c.json(
       {
         ...webhookBody(row),

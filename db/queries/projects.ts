@@ -16,8 +16,9 @@ export interface BootstrapResult {
  */
 export async function bootstrapProject(db: Db, opts: { projectName?: string; adminKey?: string }): Promise<BootstrapResult> {
   const name = opts.projectName ?? 'default';
-  await db.insert(projects).values({ id: newId('prj'), name }).onConflictDoNothing();
-  const [project] = await db.select().from(projects).where(eq(projects.name, name));
+  await db.insert(projects).values({ id: newId('prj'), name, installation: true }).onConflictDoNothing();
+  // Set on every start too: a project bootstrapped before the column existed becomes the installation's.
+  const [project] = await db.update(projects).set({ installation: true }).where(eq(projects.name, name)).returning();
   if (!project) throw new Error(`project ${name} could not be created`);
 
   if (opts.adminKey) {
@@ -36,4 +37,10 @@ export async function bootstrapProject(db: Db, opts: { projectName?: string; adm
   const key = generateApiKey();
   await db.insert(apiKeys).values({ id: newId('key'), projectId: project.id, name: 'admin (generated at first start)', role: 'admin', keyHash: hashApiKey(key), keyPrefix: displayPrefix(key) });
   return { projectId: project.id, generatedAdminKey: key };
+}
+
+/** True for the project the installation bootstrapped, whose admins operate the whole installation. */
+export async function isInstallationProject(db: Db, projectId: string): Promise<boolean> {
+  const [project] = await db.select({ installation: projects.installation }).from(projects).where(eq(projects.id, projectId));
+  return project?.installation === true;
 }

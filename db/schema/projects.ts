@@ -1,8 +1,10 @@
-import { pgTable, text, timestamp, index } from 'drizzle-orm/pg-core';
+import { boolean, pgTable, text, timestamp, index } from 'drizzle-orm/pg-core';
 
 export const projects = pgTable('projects', {
   id: text('id').primaryKey(),
   name: text('name').notNull().unique(),
+  /** The project the installation bootstrapped: its admins operate the installation (artifact collection, /metrics). */
+  installation: boolean('installation').notNull().default(false),
   createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
 });
 

@@ -37,6 +37,11 @@ export const trainingRuns = pgTable(
     status: text('status', { enum: TRAINING_RUN_STATUSES }).notNull(),
     epochMetrics: jsonb('epoch_metrics').$type<EpochMetrics[]>().notNull().default([]),
     checkpointUri: text('checkpoint_uri'),
+    /**
+     * When Temporal scheduled the newest training attempt that started on this run (the fencing token):
+     * an older attempt still running after Temporal gave the work to a newer one may not write.
+     */
+    attemptScheduledAt: timestamp('attempt_scheduled_at', { withTimezone: true }),
     modelUri: text('model_uri'),
     codeVersion: text('code_version').notNull(),
     evaluation: jsonb('evaluation').$type<EvaluationReport>(),

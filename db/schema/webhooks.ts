@@ -14,7 +14,8 @@ export const webhooks = pgTable(
       .references(() => projects.id),
     url: text('url').notNull(),
     events: jsonb('events').$type<RegistryEventType[]>().notNull(),
-    // Kept in clear: HMAC signing needs the secret itself, unlike API keys which are only compared.
+    // HMAC signing needs the secret itself (unlike API keys, which are only compared), so it is sealed with
+    // AES-256-GCM under FACTORY_SECRET_KEY, bound to the row's id; rows from before are sealed at start-up.
     secret: text('secret').notNull(),
     createdBy: text('created_by').notNull(),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),

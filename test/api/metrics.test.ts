@@ -9,6 +9,7 @@ import type { TrainedClassifier } from '../../ml/trained-model';
 import { ServingMetrics } from '../../serving/metrics';
 import { goodClassifier } from '../support/onnx-graphs';
 import { registerVersion, setEndpointTraffic } from '../support/deployed-model';
+import { otherProjectAdminKey } from '../support/other-project';
 import { startTestFactory, type TestFactory } from '../support/test-factory';
 
 /** The value of the sample `name{labels}` in Prometheus text, whatever the label order; undefined when absent. */
@@ -44,7 +45,8 @@ describe('Prometheus /metrics', () => {
     expect((await predict([{ tenure: 5 }])).status).toBe(422);
     expect((await t.request('POST', '/v1/endpoints/no-such-endpoint/predict', { json: { records: [{ tenure: 1 }] } })).status).toBe(404);
 
-    const res = await t.request('GET', '/metrics', { key: null });
+    // An admin key of the installation's project may scrape (no FACTORY_METRICS_TOKEN in this factory).
+    const res = await t.request('GET', '/metrics');
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toContain('text/plain');
     const text = await res.text();
@@ -62,13 +64,24 @@ describe('Prometheus /metrics', () => {
     expect(text).toContain('factory_process_cpu_seconds_total');
   });
 
+  it("is closed by default: no token, a viewer key or another project's admin key get 401 saying how to scrape", async () => {
+    const anonymous = await t.request('GET', '/metrics', { key: null });
+    expect(anonymous.status).toBe(401);
+    const body = (await anonymous.json()) as { error: { code: string; message: string } };
+    expect(body.error.code).toBe('metrics_token_required');
+    expect(body.error.message).toContain('FACTORY_METRICS_TOKEN');
+    expect((await t.request('GET', '/metrics', { key: await t.createKey('viewer') })).status).toBe(401);
+    const tenant = await t.request('GET', '/metrics', { key: await otherProjectAdminKey(t) });
+    expect([tenant.status, ((await tenant.json()) as { error: { code: string } }).error.code]).toEqual([401, 'invalid_metrics_token']);
+  });
+
   it('with FACTORY_METRICS_TOKEN set, a scrape needs it as a bearer token', async () => {
     const routes = metricsRoutes({ metrics: new ServingMetrics({ processMetrics: false }), metricsToken: 'scrape-token-0123456789' });
     const app = new Hono().onError(errorHandler(createLogger('silent'))).route('/metrics', routes);
     const scrape = (authorization?: string) => app.request('/metrics', { headers: authorization ? { authorization } : {} });
     const anonymous = await scrape();
     expect(anonymous.status).toBe(401);
-    expect(await anonymous.json()).toMatchObject({ error: { code: 'invalid_metrics_token' } });
+    expect(await anonymous.json()).toMatchObject({ error: { code: 'metrics_token_required' } });
     expect((await scrape('Bearer scrape-token-wrong')).status).toBe(401);
     const allowed = await scrape('Bearer scrape-token-0123456789');
     expect(allowed.status).toBe(200);

@@ -47,7 +47,7 @@ describe('registry webhooks', () => {
   let refusing: Awaited<ReturnType<typeof startReceiver>>;
 
   beforeAll(async () => {
-    t = await startTestFactory({ activityTimeouts: { heartbeatTimeoutMs: 3000 } });
+    t = await startTestFactory({ activityTimeouts: { heartbeatTimeoutMs: 3000 }, webhookAllowHosts: '127.0.0.1' });
     // Down for its first two attempts (503), then up.
     flaky = await startReceiver((n) => (n <= 2 ? 503 : 200));
     refusing = await startReceiver(() => 410);
@@ -68,13 +68,19 @@ describe('registry webhooks', () => {
     const badEvent = await t.request('POST', '/v1/webhooks', { json: { url: flaky.url, events: ['model.exploded'] } });
     expect([badEvent.status, await errorCode(badEvent)]).toEqual([422, 'invalid_request']);
 
-    const created = await t.request('POST', '/v1/webhooks', { json: { url: 'https://example.com/hooks' } });
+    // Internal addresses are refused at registration (this factory allows only 127.0.0.1, for its receivers).
+    for (const url of ['http://127.0.0.2/hooks', 'http://[::1]:8080/hooks', 'http://169.254.169.254/latest/meta-data', 'http://10.0.0.1/', 'http://[::ffff:192.168.0.1]/', 'http://100.64.0.1/', 'http://[fd00::1]/', 'http://0x0a000001/']) {
+      const internal = await t.request('POST', '/v1/webhooks', { json: { url } });
+      expect([url, internal.status, await errorCode(internal)]).toEqual([url, 422, 'webhook_address_forbidden']);
+    }
+
+    const created = await t.request('POST', '/v1/webhooks', { json: { url: 'https://203.0.113.7/hooks' } });
     expect(created.status).toBe(201);
     const { id, secret, events } = (await created.json()) as { id: string; secret: string; events: string[] };
     expect(secret).toMatch(/^whsec_[0-9a-f]{64}$/);
     expect(events).toContain('model_alias.promoted');
     const list = (await (await t.request('GET', '/v1/webhooks')).json()) as { webhooks: Record<string, unknown>[] };
-    expect(list.webhooks).toEqual([expect.objectContaining({ id, url: 'https://example.com/hooks' })]);
+    expect(list.webhooks).toEqual([expect.objectContaining({ id, url: 'https://203.0.113.7/hooks' })]);
     expect(list.webhooks[0]).not.toHaveProperty('secret');
     expect((await t.request('DELETE', `/v1/webhooks/${id}`)).status).toBe(204);
     const again = await t.request('DELETE', `/v1/webhooks/${id}`);

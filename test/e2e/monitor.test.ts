@@ -42,7 +42,7 @@ describe('drift monitoring of an endpoint', () => {
   let secret: string;
 
   beforeAll(async () => {
-    t = await startTestFactory({ activityTimeouts: { heartbeatTimeoutMs: 3000 } });
+    t = await startTestFactory({ activityTimeouts: { heartbeatTimeoutMs: 3000 }, webhookAllowHosts: '127.0.0.1' });
     receiver = await startReceiver();
     expect((await t.request('POST', '/v1/datasets/churn/versions?wait=true', { body: toCsv(churnRows(1500, 'train-a')), contentType: 'text/csv' })).status).toBe(201);
     const start = await t.request('POST', '/v1/pipelines', { json: { dataset: 'churn', target: 'churned', model: { type: 'logistic', epochs: 20, learningRate: 0.1 }, endpoint: 'churn' } });

@@ -20,6 +20,24 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ FACTORY_METRICS_TOKEN: 'short' })).toThrow(/FACTORY_METRICS_TOKEN: must be at least 16 characters/);
   });
 
+  it('reads the secret key and the webhook allow-list, one line per problem', () => {
+    const key = Buffer.alloc(32, 7).toString('base64');
+    expect(loadConfig({ FACTORY_SECRET_KEY: key }).secretKey?.equals(Buffer.alloc(32, 7))).toBe(true);
+    expect(loadConfig({}).secretKey).toBeUndefined();
+    expect(loadConfig({ FACTORY_WEBHOOK_ALLOW_HOSTS: '127.0.0.1,hooks.internal:8080,10.0.0.0/8' }).webhookAllowList.hosts).toEqual([{ host: 'hooks.internal', port: 8080 }]);
+    let error: unknown;
+    try {
+      loadConfig({ FACTORY_SECRET_KEY: 'c2hvcnQ=', FACTORY_WEBHOOK_ALLOW_HOSTS: '10.0.0.0/40', PORT: 'x' });
+    } catch (err) {
+      error = err;
+    }
+    expect((error as ConfigError).problems).toEqual([
+      expect.stringMatching(/^PORT: /),
+      'FACTORY_SECRET_KEY: must be base64 of 32 random bytes, e.g. the output of `openssl rand -base64 32`',
+      'FACTORY_WEBHOOK_ALLOW_HOSTS: "10.0.0.0/40" is not a host name, host:port, IP address, [IPv6]:port or CIDR',
+    ]);
+  });
+
   it('treats empty variables as unset', () => {
     expect(loadConfig({ DATABASE_URL: '', PORT: '' }).databaseUrl).toBeUndefined();
   });

@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -12,6 +12,7 @@ import { bootstrapProject } from '../../db/queries/projects';
 import { startFactory, type Factory, type FactoryOptions } from '../../factory/start-factory';
 import { installTemporalLogger } from '../../platform/temporal-logger';
 import { newId } from '../../platform/ids';
+import { parseWebhookAllowList } from '../../platform/webhook-targets';
 import type { TaskQueues } from '../../workflows/contracts';
 
 export interface TestFactory {
@@ -42,6 +43,8 @@ export async function startTestFactory(
     artifactGc?: FactoryOptions['artifactGc'];
     /** Data-plane knobs; each unset one keeps its default. */
     serving?: Partial<ServingConfig>;
+    /** FACTORY_WEBHOOK_ALLOW_HOSTS, e.g. '127.0.0.1' for a test's local receiver; unset: public addresses only. */
+    webhookAllowHosts?: string;
   } = {},
 ): Promise<TestFactory> {
   const suffix = randomUUID().slice(0, 8);
@@ -67,6 +70,8 @@ export async function startTestFactory(
     activityTimeouts: opts.activityTimeouts,
     artifactGc: opts.artifactGc,
     serving: { ...DEFAULT_SERVING_CONFIG, ...opts.serving },
+    secretKey: randomBytes(32),
+    webhookAllowList: parseWebhookAllowList(opts.webhookAllowHosts).allow,
     listen: database.listen,
     copyIn: database.copyIn,
   };

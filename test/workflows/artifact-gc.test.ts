@@ -6,6 +6,7 @@ import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { datasetVersions, modelVersions, trainingRuns } from '../../db/schema';
 import { collectArtifacts } from '../../workflows';
+import { otherProjectAdminKey } from '../support/other-project';
 import { churnRows, toCsv } from '../support/synthetic-data';
 import { startTestFactory, waitForWorkflow, type TestFactory } from '../support/test-factory';
 
@@ -91,13 +92,21 @@ describe('artifact collection', () => {
     expect((await waitForWorkflow(t, retrain)).status).toBe('COMPLETED');
   });
 
-  it('runs now through the admin API, with the configured grace period', async () => {
+  it("runs now through the API for the installation's admins only, with the configured grace period; a retried Idempotency-Key gets the first answer", async () => {
     const operator = await t.createKey('operator');
     expect((await t.request('POST', '/v1/maintenance/artifact-gc', { key: operator })).status).toBe(403);
+    // Another project's admin may not delete every project's files.
+    const tenant = await t.request('POST', '/v1/maintenance/artifact-gc', { key: await otherProjectAdminKey(t) });
+    expect([tenant.status, ((await tenant.json()) as { error: { code: string } }).error.code]).toEqual([403, 'installation_operator_only']);
     const before = await stored();
-    const res = await t.request('POST', '/v1/maintenance/artifact-gc');
+    const idempotencyKey = randomUUID();
+    const gc = () => t.factory.app.request('/v1/maintenance/artifact-gc', { method: 'POST', headers: { authorization: `Bearer ${t.adminKey}`, 'idempotency-key': idempotencyKey } });
+    const res = await gc();
     expect(res.status).toBe(202);
     const { workflowId } = (await res.json()) as { workflowId: string };
+    const retried = await gc();
+    expect([retried.status, retried.headers.get('idempotent-replayed')]).toEqual([202, 'true']);
+    expect(((await retried.json()) as { workflowId: string }).workflowId).toBe(workflowId);
     const final = await waitForWorkflow(t, workflowId);
     expect(final.status).toBe('COMPLETED');
     // Everything left is younger than 24 hours: nothing goes.
