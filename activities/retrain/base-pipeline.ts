@@ -33,6 +33,7 @@ export function pipelineFromRun(base: RetrainBaseRows, endpointName: string): Ba
     target: run.target,
     features: run.features,
     spec: run.spec,
+    ...(run.split?.key != null && { splitKey: run.split.key }),
     task: run.task,
     accelerator: run.taskQueue.endsWith('gpu') ? 'gpu' : 'cpu',
     trainingTaskQueue: run.taskQueue,
