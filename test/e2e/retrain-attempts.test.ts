@@ -45,7 +45,7 @@ describe('a failed retrain is tried again after its backoff', () => {
     await sleep(5);
     window.to = new Date().toISOString();
     const put = await t.request('PUT', '/v1/endpoints/churn/monitoring', {
-      json: { retrain: { enabled: true, model: { type: 'logistic', epochs: 5, learningRate: 0.1 }, maxAttempts: 3, backoffSeconds: 4 } },
+      json: { retrain: { enabled: true, model: { type: 'logistic', epochs: 5, learningRate: 0.1 }, maxAttempts: 3, backoffSeconds: 6 } },
     });
     expect(put.status).toBe(200);
   });
@@ -74,7 +74,7 @@ describe('a failed retrain is tried again after its backoff', () => {
     const [failed] = await attempts();
     expect(failed).toMatchObject({ workflowId: asked!.workflowId, status: 'failed', attempt: 1, maxAttempts: 3 });
     expect(failed!.lastError).toMatch(/label/i);
-    expect(Date.parse(failed!.nextAttemptAt!)).toBeGreaterThan(Date.now() - 4000);
+    expect(Date.parse(failed!.nextAttemptAt!)).toBeGreaterThan(Date.now());
 
     // The failure reaches the project's webhooks, signed, naming endpoint, model, episode, attempt and error.
     const deadline = Date.now() + 20_000;
