@@ -9,7 +9,11 @@ import {
   retrainFailedEventId,
   retrainPipelineWorkflowId,
   retrainStatusQuery,
-  rootCauseMessage, type PipelineInput, type RetrainResult, type RetrainStatus } from './contracts';
+  rootCauseMessage,
+  type PipelineInput,
+  type RetrainResult,
+  type RetrainStatus,
+} from './contracts';
 import { factoryPipeline } from './pipeline';
 import { publishRegistryEvent } from './registry-events';
 

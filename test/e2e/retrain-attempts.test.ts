@@ -23,7 +23,7 @@ describe('a failed retrain is tried again after its backoff', () => {
   let t: TestFactory;
   let receiver: Awaited<ReturnType<typeof startWebhookReceiver>>;
   const window = { from: '', to: '' };
-  let predictionIds: string[] = [];
+  const predictionIds: string[] = [];
   const drifted = doubledSpend(churnRows(400, 'attempts-b'));
 
   beforeAll(async () => {
