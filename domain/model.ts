@@ -31,6 +31,16 @@ export interface ModelSpec {
   testFraction: number;
 }
 
+/**
+ * How a training run's rows were split, recorded on the run: by a hash of the `key` column (null: of the row's
+ * target and feature values), held out when its place is below `testBelow`. Runs without one used a seeded shuffle.
+ */
+export interface TrainingSplit {
+  method: 'hash';
+  key: string | null;
+  testBelow: number;
+}
+
 /** One class's one-vs-rest quality on the held-out rows. */
 export interface ClassMetrics {
   label: string;
@@ -104,12 +114,29 @@ export interface FeatureImportance {
  * The production version scored on the SAME held-out rows as the candidate (`compared`), or why it was not
  * (`none`: no production version, another task, other classes, features missing from this dataset version).
  */
+/** Held-out rows left out of the champion comparison, and why. */
+export interface ChampionExclusion {
+  rows: number;
+  reason: string;
+}
+
 export type ChampionComparison =
-  | { status: 'compared'; modelVersionId: string; version: number; rows: number; champion: MetricValues; candidate: MetricValues }
+  | {
+      status: 'compared';
+      modelVersionId: string;
+      version: number;
+      /** Held-out rows both were scored on: rows neither trained on. */
+      rows: number;
+      champion: MetricValues;
+      candidate: MetricValues;
+      /** Held-out rows left out (absent in reports from before the exclusion was counted). */
+      excluded?: ChampionExclusion[];
+    }
   | { status: 'none'; reason: string; modelVersionId: string | null };
 
 interface ReportCommon {
-  split: { testFraction: number; seed: number; rows: number };
+  /** `method` and `key` are absent in reports from before hash splits (those were `shuffled`). */
+  split: { testFraction: number; seed: number; rows: number; method?: 'hash' | 'shuffled'; key?: string | null };
   /** Largest |ONNX − TensorFlow.js| on held-out rows: probabilities, or for regression values divided by the target's std. */
   parity: { rows: number; maxAbsDiff: number; tolerance: number };
   /** The full metric set by threshold name, computed on the ONNX outputs; absent in reports written before it. */

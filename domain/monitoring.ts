@@ -61,6 +61,10 @@ export interface RetrainConfig {
   enabled: boolean;
   /** A pipeline model spec, as POST /v1/pipelines takes it. */
   model: Record<string, unknown> | null;
+  /** Attempts per drift episode (a failed one is tried again after a backoff); absent in configs from before: 3. */
+  maxAttempts?: number;
+  /** Wait before the 2nd attempt, doubling for each later one; absent: 600. */
+  backoffSeconds?: number;
 }
 
 export interface MonitoringConfig {

@@ -1,4 +1,4 @@
-/** What happens in the registry (and, for drift, on an endpoint) that a project's webhooks can hear about. */
+/** What happens in the registry (and, for drift and retrains, on an endpoint) that a project's webhooks can hear about. */
 export const REGISTRY_EVENT_TYPES = [
   'model_version.created',
   'model_version.blessed',
@@ -7,6 +7,7 @@ export const REGISTRY_EVENT_TYPES = [
   'promotion.rejected',
   'model_alias.promoted',
   'endpoint.drift_detected',
+  'retrain.failed',
 ] as const;
 export type RegistryEventType = (typeof REGISTRY_EVENT_TYPES)[number];
 

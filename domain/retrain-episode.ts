@@ -48,7 +48,30 @@ export function manualEpisode(requestId: string): string {
   return `manual:${requestId}`;
 }
 
-/** The retrain workflow id of a model's episode: every alarm of the episode derives the same one. */
-export function retrainWorkflowId(modelId: string, episode: string): string {
-  return `retrain-${modelId}-${episode}`;
+/**
+ * The retrain workflow id of a model's episode and attempt: every alarm of the episode derives the same one for
+ * the same attempt (the first keeps the id claims had before attempts were counted).
+ */
+export function retrainWorkflowId(modelId: string, episode: string, attempt = 1): string {
+  return attemptWorkflowId(`retrain-${modelId}-${episode}`, attempt);
+}
+
+/** A later attempt's workflow id: the first attempt's with the attempt number. */
+export function attemptWorkflowId(firstWorkflowId: string, attempt: number): string {
+  return attempt === 1 ? firstWorkflowId : `${firstWorkflowId}:attempt-${attempt}`;
+}
+
+/** How often a failed drift retrain is tried again within its episode, and how long each waits. */
+export interface RetrainRetry {
+  maxAttempts: number;
+  /** Before the 2nd attempt; each further one waits twice as long. */
+  backoffSeconds: number;
+}
+
+export const DEFAULT_RETRAIN_RETRY: RetrainRetry = { maxAttempts: 3, backoffSeconds: 600 };
+
+/** When the attempt after failed `attempt` may be claimed; null when it was the last one allowed. */
+export function nextAttemptAt(failedAt: Date, attempt: number, retry: RetrainRetry): Date | null {
+  if (attempt >= retry.maxAttempts) return null;
+  return new Date(failedAt.getTime() + retry.backoffSeconds * 1000 * 2 ** (attempt - 1));
 }

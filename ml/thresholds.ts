@@ -62,7 +62,7 @@ export interface ChampionMetrics {
   /** "v3": how messages name the champion. */
   label: string;
   champion: MetricValues;
-  /** The candidate on the rows the champion was scored on (the whole held-out split unless the champion lacked features on some). */
+  /** The candidate on the rows the champion was scored on: held-out rows with the champion's features that it did not train on. */
   candidate: MetricValues;
 }
 

@@ -1,10 +1,21 @@
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
-import { CancellationScope, executeChild, log, proxyActivities, setCurrentDetails, setHandler, workflowInfo } from '@temporalio/workflow';
+import { CancellationScope, executeChild, log, patched, proxyActivities, setCurrentDetails, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import type { RetrainInput, RetrainOutcome } from '../domain/retrain';
 import { databaseActivityOptions, retrainDatasetActivityOptions } from './activity-options';
-import { factorySearchAttributes, retrainPipelineWorkflowId, retrainStatusQuery, rootCauseMessage, type PipelineInput, type RetrainResult, type RetrainStatus } from './contracts';
+import {
+  factorySearchAttributes,
+  RETRAIN_FAILED_EVENT,
+  retrainFailedEventId,
+  retrainPipelineWorkflowId,
+  retrainStatusQuery,
+  rootCauseMessage,
+  type PipelineInput,
+  type RetrainResult,
+  type RetrainStatus,
+} from './contracts';
 import { factoryPipeline } from './pipeline';
+import { publishRegistryEvent } from './registry-events';
 
 const { claimRetrainRun, readRetrainBase, recordRetrainStep, finishRetrainRun } = proxyActivities<Activities>(databaseActivityOptions);
 
@@ -79,12 +90,38 @@ export async function retrainEndpoint(input: RetrainInput): Promise<RetrainResul
     setCurrentDetails(`${result.stage === 'done' ? 'deployed' : 'rejected'}: ${result.modelVersion.modelName} v${result.modelVersion.version}${result.rejection ? ` (${result.rejection})` : ''}`);
     return { status: 'succeeded', episode: claim.episode, outcome };
   } catch (err) {
+    const failedIn = status.stage;
     status.stage = 'failed';
     status.error = rootCauseMessage(err);
     // Non-cancellable: a failed or cancelled retrain still frees the model for the next one.
-    await CancellationScope.nonCancellable(() => finishRetrainRun({ workflowId: id, status: 'failed', outcome: { error: status.error ?? 'failed' } })).catch((recordErr: unknown) => {
+    const finished = await CancellationScope.nonCancellable(() => finishRetrainRun({ workflowId: id, status: 'failed', outcome: { error: status.error ?? 'failed' } })).catch((recordErr: unknown) => {
       log.error('could not record the retrain failure', { error: rootCauseMessage(recordErr) });
+      return null;
     });
+    if (patched(RETRAIN_FAILED_EVENT)) {
+      const attempt = finished?.attempt ?? claim.attempt ?? 1;
+      const event = {
+        id: retrainFailedEventId(id),
+        type: 'retrain.failed' as const,
+        projectId: input.projectId,
+        occurredAt: new Date().toISOString(),
+        model: { name: claim.modelName, ...(status.base && { version: status.base.version, versionId: status.base.modelVersionId }) },
+        data: {
+          endpoint: input.endpointName,
+          episode: claim.episode,
+          attempt,
+          maxAttempts: finished?.maxAttempts ?? claim.maxAttempts ?? 1,
+          nextAttemptAt: finished?.nextAttemptAt ?? null,
+          stage: failedIn,
+          error: status.error,
+          retrainWorkflowId: id,
+        },
+      };
+      // The failure is what the workflow reports; an event that could not be published is only logged.
+      await CancellationScope.nonCancellable(() => publishRegistryEvent(event)).catch((publishErr: unknown) => {
+        log.error('could not publish retrain.failed', { error: rootCauseMessage(publishErr) });
+      });
+    }
     throw err;
   }
 }

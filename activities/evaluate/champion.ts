@@ -2,16 +2,19 @@ import { and, eq } from 'drizzle-orm';
 import { modelAliases, models, modelVersions } from '../../db/schema';
 import type { ModelInputSchema, ModelOutputSchema } from '../../db/schema/models';
 import type { DatasetTable } from '../../data/dataset-schema';
-import type { ChampionComparison, MetricValues } from '../../domain/model';
+import type { ChampionComparison, ChampionExclusion, MetricValues } from '../../domain/model';
 import { selectScored, taskMetricValues, type ScoredTask } from '../../ml/metrics';
 import type { ChampionMetrics } from '../../ml/thresholds';
 import { loadOnnxSession, runOnnxModel } from '../../serving/onnx-session';
 import type { ActivityDeps } from '../deps';
+import { championTrainingRows } from './champion-training-rows';
 
 export interface ChampionVersion {
   id: string;
   version: number;
   onnxUri: string;
+  /** Null for an uploaded version. */
+  trainingRunId: string | null;
   inputSchema: ModelInputSchema;
   outputSchema: ModelOutputSchema;
 }
@@ -23,6 +26,7 @@ export async function findProductionVersion(deps: ActivityDeps, projectId: strin
       id: modelVersions.id,
       version: modelVersions.version,
       onnxUri: modelVersions.onnxUri,
+      trainingRunId: modelVersions.trainingRunId,
       inputSchema: modelVersions.inputSchema,
       outputSchema: modelVersions.outputSchema,
     })
@@ -54,8 +58,8 @@ export interface ChampionResult {
 const none = (reason: string, modelVersionId: string | null = null): ChampionResult => ({ comparison: { status: 'none', reason, modelVersionId }, judged: null });
 
 /**
- * Scores the production version's own ONNX on the candidate's held-out rows (those where all of the
- * champion's features are present), so candidate and champion are compared on the same rows.
+ * Scores the production version's own ONNX on the candidate's held-out rows that hold all of the champion's
+ * features and that the champion did not train on, so both are compared on the same rows, unseen by either.
  */
 export async function compareWithChampion(ctx: HoldoutContext, projectId: string, modelName: string, beat: () => void): Promise<ChampionResult> {
   const champion = await findProductionVersion(ctx.deps, projectId, modelName);
@@ -74,12 +78,23 @@ export async function compareWithChampion(ctx: HoldoutContext, projectId: string
   if (missing.length > 0) return none(`the champion ${label} needs the features ${missing.join(', ')}, which this dataset version lacks as numeric columns`, champion.id);
 
   const columns = features.map((f) => ctx.table.numberColumn(f));
+  // Only rows neither trained on: the candidate's held-out rows minus those in the champion's training split.
+  const learnt = await championTrainingRows(ctx.deps, champion.trainingRunId, label, ctx.table, ctx.sourceRows);
+  if ('unknown' in learnt) return none(`not compared: ${learnt.unknown}`, champion.id);
   const rows: number[] = [];
+  let [incomplete, trained] = [0, 0];
   for (let i = 0; i < ctx.sourceRows.length; i++) {
     const source = ctx.sourceRows[i] as number;
-    if (columns.every((c) => Number.isFinite(c[source]))) rows.push(i);
+    if (!columns.every((c) => Number.isFinite(c[source]))) incomplete++;
+    else if (learnt.trained[i] === 1) trained++;
+    else rows.push(i);
   }
-  if (rows.length === 0) return none(`the champion ${label}'s features are missing on every held-out row`, champion.id);
+  if (incomplete === ctx.sourceRows.length) return none(`the champion ${label}'s features are missing on every held-out row`, champion.id);
+  if (rows.length === 0) return none(`every held-out row with the champion ${label}'s features is ${learnt.why}`, champion.id);
+  const excluded: ChampionExclusion[] = [
+    ...(trained > 0 ? [{ rows: trained, reason: learnt.why }] : []),
+    ...(incomplete > 0 ? [{ rows: incomplete, reason: `missing a feature the champion ${label} needs` }] : []),
+  ];
   const width = features.length;
   const x = new Float32Array(rows.length * width);
   rows.forEach((row, i) => columns.forEach((c, j) => (x[i * width + j] = c[ctx.sourceRows[row] as number] as number)));
@@ -101,7 +116,7 @@ export async function compareWithChampion(ctx: HoldoutContext, projectId: string
   const candidate = rows.length === ctx.labels.length ? ctx.candidate : taskMetricValues(ctx.task, same.labels, same.outputs);
   const championMetrics = taskMetricValues(ctx.task, same.labels, championOutputs);
   return {
-    comparison: { status: 'compared', modelVersionId: champion.id, version: champion.version, rows: rows.length, champion: championMetrics, candidate },
+    comparison: { status: 'compared', modelVersionId: champion.id, version: champion.version, rows: rows.length, champion: championMetrics, candidate, excluded },
     judged: { label, champion: championMetrics, candidate },
   };
 }

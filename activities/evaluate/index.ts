@@ -84,7 +84,8 @@ export function createEvaluateActivities(deps: ActivityDeps) {
         });
       }
 
-      const common = { split: { testFraction: run.spec.testFraction, seed: run.spec.seed, rows: n }, parity: { rows: n, maxAbsDiff, tolerance: PARITY_TOLERANCE } };
+      const splitMethod = run.split ? { method: 'hash' as const, key: run.split.key } : { method: 'shuffled' as const };
+      const common = { split: { testFraction: run.spec.testFraction, seed: run.spec.seed, rows: n, ...splitMethod }, parity: { rows: n, maxAbsDiff, tolerance: PARITY_TOLERANCE } };
       const scoredTask: ScoredTask = trained.task === 'regression' ? { task: 'regression' } : { task: 'classification', classes: trained.classes };
       const metrics = taskMetricValues(scoredTask, labels, onnxOutputs);
       let report: EvaluationReport;

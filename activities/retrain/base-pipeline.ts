@@ -25,6 +25,7 @@ export function pipelineFromRun(base: RetrainBaseRows, endpointName: string, eff
     target: run.target,
     features: run.features,
     spec: run.spec,
+    ...(run.split?.key != null && { splitKey: run.split.key }),
     task: run.task,
     accelerator: run.taskQueue.endsWith('gpu') ? 'gpu' : 'cpu',
     trainingTaskQueue: run.taskQueue,

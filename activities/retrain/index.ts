@@ -13,12 +13,13 @@ import {
   type RetrainRun,
 } from '../../db/queries/retrains';
 import { RETRAIN_WORKFLOW_TYPE, type RetrainInput, type RetrainOutcome, type RetrainTrigger } from '../../domain/retrain';
-import { driftEpisode, manualEpisode, retrainWorkflowId, scheduleEpisode } from '../../domain/retrain-episode';
+import { DEFAULT_RETRAIN_RETRY, driftEpisode, manualEpisode, retrainWorkflowId, scheduleEpisode } from '../../domain/retrain-episode';
 import { UserError } from '../../platform/user-error';
 import {
   factorySearchAttributes,
   type ClaimRetrainInput,
   type ClaimRetrainResult,
+  type FinishedRetrain,
   type RetrainBase,
   type RetrainRequestResult,
 } from '../../workflows/contracts';
@@ -96,13 +97,18 @@ export function createRetrainActivities(deps: ActivityDeps) {
       const trigger: RetrainTrigger = { kind: 'drift', monitorWorkflowId: input.monitorWorkflowId, reportIds: [report.id], modelVersionId: report.modelVersionId, window: input.window, reasons: report.reasons };
       const episode = await episodeOfDrift(endpoint.id, trigger);
       const workflowId = retrainWorkflowId(model.modelId, episode);
-      const claim = await claimRetrain(db, { projectId: input.projectId, endpointId: endpoint.id, modelId: model.modelId, episode, workflowId, trigger });
+      const retry = { maxAttempts: config.retrain.maxAttempts ?? DEFAULT_RETRAIN_RETRY.maxAttempts, backoffSeconds: config.retrain.backoffSeconds ?? DEFAULT_RETRAIN_RETRY.backoffSeconds };
+      const claim = await claimRetrain(db, { projectId: input.projectId, endpointId: endpoint.id, modelId: model.modelId, episode, workflowId, trigger, retry });
       if (claim.kind === 'skipped') {
         return { reportId: report.id, outcome: 'skipped', workflowId: claim.running.workflowId, episode, reason: `retrain ${claim.running.workflowId} of ${model.modelName} was running` };
       }
-      if (claim.run.status === 'running') await ensureStarted(claim.run, input.projectId, endpoint.name, model.modelName);
-      if (claim.kind === 'claimed') return { reportId: report.id, outcome: 'started', workflowId, episode, reason: `drift episode ${episode} of ${model.modelName}` };
-      return { reportId: report.id, outcome: 'claimed_before', workflowId, episode, reason: `episode ${episode} was claimed by ${claim.run.trigger.kind === 'drift' ? claim.run.trigger.monitorWorkflowId : claim.run.trigger.kind} (${claim.run.status})` };
+      const { run } = claim;
+      if (run.status === 'running') await ensureStarted(run, input.projectId, endpoint.name, model.modelName);
+      const attempt = `attempt ${run.attempt} of ${run.maxAttempts}`;
+      if (claim.kind === 'claimed') return { reportId: report.id, outcome: 'started', workflowId: run.workflowId, episode, reason: `drift episode ${episode} of ${model.modelName}, ${attempt}` };
+      const by = run.trigger.kind === 'drift' ? run.trigger.monitorWorkflowId : run.trigger.kind;
+      const failed = run.status !== 'failed' ? '' : run.retryAt ? `; the next attempt may start after ${run.retryAt.toISOString()}` : '; no attempt is left';
+      return { reportId: report.id, outcome: 'claimed_before', workflowId: run.workflowId, episode, reason: `episode ${episode} was claimed by ${by} (${attempt}: ${run.status})${failed}` };
     },
 
     /**
@@ -121,7 +127,15 @@ export function createRetrainActivities(deps: ActivityDeps) {
         if (!base) throw new UserError('nothing_to_retrain', `Endpoint ${endpoint.name} serves no stable version; deploy a model before retraining it.`, 409);
         model = { modelId: base.version.modelId, modelName: base.version.modelName };
       }
-      const result = (run: RetrainRun, owned: boolean, other: string | null): ClaimRetrainResult => ({ owned, status: run.status, episode: run.episode, modelName: model.modelName, otherWorkflowId: other });
+      const result = (run: RetrainRun, owned: boolean, other: string | null): ClaimRetrainResult => ({
+        owned,
+        status: run.status,
+        episode: run.episode,
+        modelName: model.modelName,
+        otherWorkflowId: other,
+        attempt: run.attempt,
+        maxAttempts: run.maxAttempts,
+      });
       if (found) return result(found, found.status === 'running', found.status === 'skipped' ? (found.outcome?.skippedFor ?? null) : null);
 
       const episode =
@@ -161,9 +175,10 @@ export function createRetrainActivities(deps: ActivityDeps) {
       await recordRetrainProgress(db, workflowId, progress);
     },
 
-    /** Ends the workflow's claim (once): the model is free for the next retrain. */
-    async finishRetrainRun(input: { workflowId: string; status: 'succeeded' | 'failed'; outcome: RetrainOutcome; modelVersionId?: string | null }): Promise<void> {
-      await finishRetrain(db, input.workflowId, input);
+    /** Ends the workflow's claim (once): the model is free for the next retrain. A failure says when the episode's next attempt may start. */
+    async finishRetrainRun(input: { workflowId: string; status: 'succeeded' | 'failed'; outcome: RetrainOutcome; modelVersionId?: string | null }): Promise<FinishedRetrain> {
+      const run = await finishRetrain(db, input.workflowId, input);
+      return { attempt: run?.attempt ?? 1, maxAttempts: run?.maxAttempts ?? 1, nextAttemptAt: run?.retryAt?.toISOString() ?? null };
     },
   };
 }

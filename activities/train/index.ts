@@ -11,7 +11,8 @@ import { trainEpochs, type TrainingCheckpoint } from '../../ml/train-loop';
 import type { TrainingRequest, TrainResult } from '../../workflows/contracts';
 import type { ActivityDeps } from '../deps';
 import { decodeDatasetArrow } from '../../data/columnar';
-import { selectRows, selectValues } from '../../data/design-matrix';
+import { buildDesignMatrix, selectRows, selectValues, type TargetEncoding } from '../../data/design-matrix';
+import { checkSplitKey, hashSplitOf } from '../../data/row-split';
 import { loadTrainingData, loadTrainingRun, type TrainingRunRow } from './load-training-data';
 import { throttledHeartbeat } from '../heartbeat';
 import { TrainingAttemptFence } from './attempt-fence';
@@ -46,6 +47,10 @@ export function createTrainActivities(deps: ActivityDeps) {
       const choice = chooseTask(request.target, profileValues(targetValues, targetType), request.task);
       checkFamilyForTask(request.spec.type, choice);
       const classes = choice.task === 'classification' ? targetClasses(targetValues, targetType) : null;
+      checkSplitKey(version.schema, request.splitKey);
+      const encoding: TargetEncoding = classes ? { task: 'classification', classes } : { task: 'regression' };
+      const matrix = buildDesignMatrix(table, features, request.target, encoding);
+      const split = hashSplitOf(table, matrix.sourceRows, { splitKey: request.splitKey ?? null, target: request.target, features }, request.spec.testFraction);
       const id = newId('run');
       await deps.db
         .insert(trainingRuns)
@@ -60,6 +65,7 @@ export function createTrainActivities(deps: ActivityDeps) {
           taskReason: choice.reason,
           classes,
           spec: request.spec,
+          split,
           taskQueue: request.trainingTaskQueue,
           status: 'running',
           codeVersion: deps.codeVersion,

@@ -2,6 +2,7 @@ import { eq } from 'drizzle-orm';
 import { getDatasetVersion } from '../../db/queries/datasets';
 import { trainingRuns } from '../../db/schema';
 import { splitRows } from '../../ml/split';
+import { splitByPlace, splitPlaces } from '../../data/row-split';
 import { UserError } from '../../platform/user-error';
 import type { ActivityDeps } from '../deps';
 import { decodeDatasetArrow } from '../../data/columnar';
@@ -14,7 +15,7 @@ export interface TrainingData {
   run: TrainingRunRow;
   table: DatasetTable;
   matrix: DesignMatrix;
-  /** Row indices into `matrix`: the same seed always gives the same split, in training and in evaluation. */
+  /** Row indices into `matrix`: the run's recorded split, the same in training and in evaluation. */
   split: { train: Uint32Array; test: Uint32Array };
 }
 
@@ -37,7 +38,13 @@ export async function loadTrainingData(deps: ActivityDeps, trainingRunId: string
       { rows: matrix.n },
     );
   }
-  return { run, table, matrix, split: splitRows(matrix.n, run.spec.testFraction, run.spec.seed) };
+  return { run, table, matrix, split: splitOfRun(run, table, matrix) };
+}
+
+/** The run's recorded hash split, or for runs recorded before it the seeded shuffle they were trained with. */
+export function splitOfRun(run: TrainingRunRow, table: DatasetTable, matrix: DesignMatrix): { train: Uint32Array; test: Uint32Array } {
+  if (!run.split) return splitRows(matrix.n, run.spec.testFraction, run.spec.seed);
+  return splitByPlace(splitPlaces(table, run.split, run.target, run.features, matrix.sourceRows), run.split.testBelow);
 }
 
 /** How this run turns its target into `y`. */

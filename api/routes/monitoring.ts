@@ -3,6 +3,7 @@ import { WorkflowIdConflictPolicy, WorkflowIdReusePolicy } from '@temporalio/com
 import { Hono } from 'hono';
 import { z } from 'zod';
 import { findEndpointForMonitoring, lastReportedWindowEnd, listDriftReports, readMonitoringConfig, saveMonitoringConfig } from '../../db/queries/monitoring';
+import { DEFAULT_RETRAIN_RETRY } from '../../domain/retrain-episode';
 import { DEFAULT_MONITORING_THRESHOLDS, type MonitorEndpointInput, type MonitoringThresholds, type RetrainConfig } from '../../domain/monitoring';
 import { UserError } from '../../platform/user-error';
 import { monitorEndpoint } from '../../workflows';
@@ -45,10 +46,15 @@ const monitoringRequest = z
   .object({
     thresholds: thresholdsSchema.default({}),
     retrain: z
-      .object({ enabled: z.boolean().default(false), model: pipelineModelSchema.optional() })
+      .object({
+        enabled: z.boolean().default(false),
+        model: pipelineModelSchema.optional(),
+        maxAttempts: z.number().int().min(1).max(10).default(DEFAULT_RETRAIN_RETRY.maxAttempts),
+        backoffSeconds: z.number().int().min(1).max(7 * 24 * 3600).default(DEFAULT_RETRAIN_RETRY.backoffSeconds),
+      })
       .strict()
       .refine((r) => !r.enabled || r.model !== undefined, { message: 'give the model spec to retrain with when retraining is enabled', path: ['model'] })
-      .default({ enabled: false }),
+      .default({ enabled: false, maxAttempts: DEFAULT_RETRAIN_RETRY.maxAttempts, backoffSeconds: DEFAULT_RETRAIN_RETRY.backoffSeconds }),
   })
   .strict();
 
@@ -98,7 +104,8 @@ export function monitoringRoutes(deps: ApiDeps) {
     }
     const { features: _features, ...given } = body.thresholds;
     const thresholds: MonitoringThresholds = { ...DEFAULT_MONITORING_THRESHOLDS, ...stripUndefined(given), features: perFeature };
-    const retrain: RetrainConfig = { enabled: body.retrain.enabled, model: body.retrain.model ?? null };
+    const { enabled, model, maxAttempts, backoffSeconds } = body.retrain;
+    const retrain: RetrainConfig = { enabled, model: model ?? null, maxAttempts, backoffSeconds };
     const config = await saveMonitoringConfig(deps.db, { projectId, endpointId: endpoint.id, actor: keyId, thresholds, retrain });
     return c.json({ endpoint: endpoint.name, features: endpoint.features, ...config });
   });

@@ -4,6 +4,7 @@ import { WorkflowIdConflictPolicy, WorkflowIdReusePolicy } from '@temporalio/com
 import { Hono } from 'hono';
 import { z } from 'zod';
 import { resolveTrainingColumns } from '../../data/training-columns';
+import { checkSplitKey } from '../../data/row-split';
 import { checkFamilyForTask, chooseTask, profileFromStats, profileValues } from '../../data/target-task';
 import { decodeDatasetArrow } from '../../data/columnar';
 import type { ModelSpec, TaskChoice } from '../../domain/model';
@@ -41,6 +42,7 @@ const pipelineRequest = z
     target: z.string().min(1),
     task: z.enum(['classification', 'regression']).optional(),
     features: z.array(z.string().min(1)).max(2000).optional(),
+    splitKey: z.string().min(1).max(200).optional(),
     model: pipelineModelSchema,
     endpoint: name,
     registeredModel: name.optional(),
@@ -62,6 +64,7 @@ export function pipelineRoutes(deps: ApiDeps) {
     const dataset = await findDataset(deps.db, projectId, checkResourceName('dataset', datasetRef.name));
     const version = await findDatasetVersion(deps.db, dataset, datasetRef.version);
     const features = resolveTrainingColumns(version.schema, body.target, body.features ?? []);
+    checkSplitKey(version.schema, body.splitKey);
     const task = await chooseVersionTask(deps, version, body.target, body.task);
     checkFamilyForTask(body.model.type, task);
     const policy = policyFieldsOf(body, { schema: version.schema, task, targetStats: version.stats.find((s) => s.name === body.target) });
@@ -74,6 +77,7 @@ export function pipelineRoutes(deps: ApiDeps) {
       target: body.target,
       features,
       spec,
+      ...(body.splitKey !== undefined && { splitKey: body.splitKey }),
       ...(body.task && { task: body.task }),
       accelerator,
       trainingTaskQueue: accelerator === 'gpu' ? deps.taskQueues.gpu : deps.taskQueues.cpu,

@@ -20,6 +20,11 @@ function describeRun(run: RetrainRun) {
     workflowId: run.workflowId,
     status: run.status,
     episode: run.episode,
+    attempt: run.attempt,
+    maxAttempts: run.maxAttempts,
+    // A failed attempt with attempts left: from when the next alarm of the episode may start the next one.
+    nextAttemptAt: run.retryAt?.toISOString() ?? null,
+    lastError: run.outcome?.error ?? null,
     trigger: run.trigger,
     pipelineWorkflowId: run.pipelineWorkflowId,
     datasetVersionId: run.datasetVersionId,

@@ -1,6 +1,7 @@
 import { and, desc, eq, exists, gt, gte, inArray, lt, sql } from 'drizzle-orm';
 import type { Db } from '../client';
 import { auditLog, driftReports, endpointMonitoring, endpoints, models, modelVersions, predictions } from '../schema';
+import { DEFAULT_RETRAIN_RETRY } from '../../domain/retrain-episode';
 import { DEFAULT_MONITORING_THRESHOLDS, type MonitoringConfig, type MonitoringThresholds, type RetrainConfig, type VersionDriftReport } from '../../domain/monitoring';
 import { UserError } from '../../platform/user-error';
 import { newId } from '../../platform/ids';
@@ -23,14 +24,14 @@ export async function findEndpointForMonitoring(db: Db, projectId: string, name:
   return { id: endpoint.id, projectId: endpoint.projectId, name: endpoint.name, features };
 }
 
-export const DEFAULT_RETRAIN: RetrainConfig = { enabled: false, model: null };
+export const DEFAULT_RETRAIN: RetrainConfig = { enabled: false, model: null, ...DEFAULT_RETRAIN_RETRY };
 
 /** The endpoint's monitoring configuration, the defaults when it was never set. */
 export async function readMonitoringConfig(db: Db, endpointId: string): Promise<MonitoringConfig> {
   const [row] = await db.select().from(endpointMonitoring).where(eq(endpointMonitoring.endpointId, endpointId));
   if (!row) return { thresholds: DEFAULT_MONITORING_THRESHOLDS, retrain: DEFAULT_RETRAIN, updatedAt: null, updatedBy: null };
   // Thresholds stored before a new default existed get it filled in.
-  return { thresholds: { ...DEFAULT_MONITORING_THRESHOLDS, ...row.thresholds }, retrain: row.retrain, updatedAt: row.updatedAt.toISOString(), updatedBy: row.updatedBy };
+  return { thresholds: { ...DEFAULT_MONITORING_THRESHOLDS, ...row.thresholds }, retrain: { ...DEFAULT_RETRAIN_RETRY, ...row.retrain }, updatedAt: row.updatedAt.toISOString(), updatedBy: row.updatedBy };
 }
 
 /** Replaces the endpoint's configuration and audits the change with the previous value. */

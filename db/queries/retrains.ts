@@ -1,7 +1,7 @@
 import { and, asc, desc, eq, sql } from 'drizzle-orm';
 import type { Db } from '../client';
 import { driftReports, endpointEvents, endpoints, models, modelVersions, retrainRuns, trainingRuns } from '../schema';
-import type { EpisodeReport } from '../../domain/retrain-episode';
+import { attemptWorkflowId, DEFAULT_RETRAIN_RETRY, nextAttemptAt, type EpisodeReport, type RetrainRetry } from '../../domain/retrain-episode';
 import type { RetrainOutcome, RetrainTrigger } from '../../domain/retrain';
 import { newId } from '../../platform/ids';
 
@@ -12,22 +12,24 @@ export interface RetrainClaimRequest {
   endpointId: string;
   modelId: string;
   episode: string;
-  /** The retrainEndpoint run that will own the claim. */
+  /** The retrainEndpoint run that will own the claim (of the first attempt: later ones derive theirs from it). */
   workflowId: string;
   trigger: RetrainTrigger;
+  /** Drift alarms: a failed attempt may be followed by another after its backoff. Absent: one attempt. */
+  retry?: RetrainRetry;
 }
 
 export type RetrainClaim =
   /** This request holds the episode's claim (now, or since an earlier attempt of the same request). */
   | { kind: 'claimed'; run: RetrainRun }
-  /** The episode was claimed before by another request: its run, running or finished. */
+  /** The episode was claimed before by another request: its latest attempt, running or finished (a failed one is waiting or out of attempts). */
   | { kind: 'existing'; run: RetrainRun }
   /** Another retrain of the model was running: recorded as skipped, naming it. */
   | { kind: 'skipped'; run: RetrainRun; running: RetrainRun };
 
 /** The same request again (a retried activity): the same workflow, and for drift the same monitor run and report. */
 function sameRequest(run: RetrainRun, request: RetrainClaimRequest): boolean {
-  if (run.workflowId !== request.workflowId) return false;
+  if (run.workflowId !== attemptWorkflowId(request.workflowId, run.attempt)) return false;
   const [a, b] = [run.trigger, request.trigger];
   if (a.kind === 'drift' && b.kind === 'drift') return a.monitorWorkflowId === b.monitorWorkflowId && a.reportIds.join() === b.reportIds.join();
   return a.kind === b.kind;
@@ -41,9 +43,20 @@ function isUniqueViolation(err: unknown): boolean {
   return false;
 }
 
+/** The episode's latest attempt. */
 async function runOfEpisode(db: Db, modelId: string, episode: string): Promise<RetrainRun | undefined> {
-  const [row] = await db.select().from(retrainRuns).where(and(eq(retrainRuns.modelId, modelId), eq(retrainRuns.episode, episode)));
+  const [row] = await db
+    .select()
+    .from(retrainRuns)
+    .where(and(eq(retrainRuns.modelId, modelId), eq(retrainRuns.episode, episode)))
+    .orderBy(desc(retrainRuns.attempt))
+    .limit(1);
   return row;
+}
+
+/** A failed attempt whose backoff has passed and that leaves attempts (claims from before attempts have no retryAt). */
+function mayRetry(run: RetrainRun, now: Date): boolean {
+  return run.status === 'failed' && run.attempt < run.maxAttempts && (run.retryAt === null || run.retryAt.getTime() <= now.getTime());
 }
 
 export async function runningRetrainOf(db: Db, modelId: string): Promise<RetrainRun | undefined> {
@@ -57,29 +70,26 @@ export async function findRetrainRun(db: Db, workflowId: string): Promise<Retrai
 }
 
 /**
- * Claims the episode for `workflowId` with one INSERT … ON CONFLICT DO NOTHING: the unique (model, episode)
- * and the partial unique index on running claims of a model decide, so concurrent alarms get one winner.
- * Idempotent: the same request again (a retried activity) finds its own claim. An episode skipped earlier
- * is claimed when nothing runs any more.
+ * Claims the episode's next attempt with one INSERT … ON CONFLICT DO NOTHING: the unique (model, episode, attempt)
+ * and the partial unique index on running claims of a model decide, so concurrent alarms get one winner per
+ * attempt. Idempotent: the same request again (a retried activity) finds its own claim. An attempt skipped
+ * earlier is claimed when nothing runs any more; a failed one is followed (drift alarms only) once its backoff passed.
  */
 export async function claimRetrain(db: Db, request: RetrainClaimRequest): Promise<RetrainClaim> {
+  const { retry, ...claim } = request;
+  const policy = { maxAttempts: retry?.maxAttempts ?? 1, backoffSeconds: retry?.backoffSeconds ?? DEFAULT_RETRAIN_RETRY.backoffSeconds };
   // A running claim can finish between the statements below; a few rounds settle it.
   for (let round = 0; round < 5; round++) {
-    const [inserted] = await db
-      .insert(retrainRuns)
-      .values({ id: newId('retrain'), ...request, status: 'running' })
-      .onConflictDoNothing()
-      .returning();
-    if (inserted) return { kind: 'claimed', run: inserted };
-
-    const existing = await runOfEpisode(db, request.modelId, request.episode);
-    if (existing && existing.status !== 'skipped') return { kind: sameRequest(existing, request) ? 'claimed' : 'existing', run: existing };
-    if (existing) {
+    const latest = await runOfEpisode(db, request.modelId, request.episode);
+    if (latest && (latest.status === 'running' || latest.status === 'succeeded' || (latest.status === 'failed' && !(retry && mayRetry(latest, new Date()))))) {
+      return { kind: sameRequest(latest, request) ? 'claimed' : 'existing', run: latest };
+    }
+    if (latest?.status === 'skipped') {
       try {
         const [revived] = await db
           .update(retrainRuns)
           .set({ status: 'running', trigger: request.trigger, outcome: null, startedAt: new Date(), finishedAt: null })
-          .where(and(eq(retrainRuns.id, existing.id), eq(retrainRuns.status, 'skipped')))
+          .where(and(eq(retrainRuns.id, latest.id), eq(retrainRuns.status, 'skipped')))
           .returning();
         if (revived) return { kind: 'claimed', run: revived };
         continue;
@@ -87,13 +97,25 @@ export async function claimRetrain(db: Db, request: RetrainClaimRequest): Promis
         if (!isUniqueViolation(err)) throw err;
       }
     }
+    const attempt = latest === undefined ? 1 : latest.status === 'skipped' ? latest.attempt : latest.attempt + 1;
+    const values = { ...claim, ...policy, attempt, workflowId: attemptWorkflowId(request.workflowId, attempt) };
+    if (latest?.status !== 'skipped') {
+      const [inserted] = await db
+        .insert(retrainRuns)
+        .values({ id: newId('retrain'), ...values, status: 'running' })
+        .onConflictDoNothing()
+        .returning();
+      if (inserted) return { kind: 'claimed', run: inserted };
+      const now = await runOfEpisode(db, request.modelId, request.episode);
+      if (now && now.attempt >= attempt) continue;
+    }
     const running = await runningRetrainOf(db, request.modelId);
     if (!running) continue;
-    if (running.workflowId === request.workflowId) return { kind: 'claimed', run: running };
+    if (running.workflowId === values.workflowId) return { kind: 'claimed', run: running };
     const outcome: RetrainOutcome = { skippedFor: running.workflowId };
     await db
       .insert(retrainRuns)
-      .values({ id: newId('retrain'), ...request, status: 'skipped', outcome, finishedAt: new Date() })
+      .values({ id: newId('retrain'), ...values, status: 'skipped', outcome, finishedAt: new Date() })
       .onConflictDoNothing();
     const skipped = await runOfEpisode(db, request.modelId, request.episode);
     if (skipped?.status === 'skipped') return { kind: 'skipped', run: skipped, running };
@@ -109,15 +131,18 @@ export async function recordRetrainProgress(db: Db, workflowId: string, progress
     .where(and(eq(retrainRuns.workflowId, workflowId), eq(retrainRuns.status, 'running')));
 }
 
-/** Ends a running claim once: a retried call (or a second path ending it) changes nothing. */
+/** Ends a running claim once: a retried call (or a second path ending it) changes nothing. A failure with attempts left says when the next may start. */
 export async function finishRetrain(
   db: Db,
   workflowId: string,
   end: { status: 'succeeded' | 'failed'; outcome: RetrainOutcome; modelVersionId?: string | null },
 ): Promise<RetrainRun | undefined> {
+  const finishedAt = new Date();
+  const run = await findRetrainRun(db, workflowId);
+  const retryAt = run && end.status === 'failed' ? nextAttemptAt(finishedAt, run.attempt, run) : null;
   await db
     .update(retrainRuns)
-    .set({ status: end.status, outcome: end.outcome, finishedAt: new Date(), ...(end.modelVersionId && { modelVersionId: end.modelVersionId }) })
+    .set({ status: end.status, outcome: end.outcome, finishedAt, retryAt, ...(end.modelVersionId && { modelVersionId: end.modelVersionId }) })
     .where(and(eq(retrainRuns.workflowId, workflowId), eq(retrainRuns.status, 'running')));
   return findRetrainRun(db, workflowId);
 }

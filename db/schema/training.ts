@@ -1,6 +1,6 @@
 import { pgTable, text, timestamp, jsonb, index } from 'drizzle-orm/pg-core';
 import type { FailureCause } from '../../domain/failure';
-import type { Blessing, EvaluationReport, ModelSpec, Task } from '../../domain/model';
+import type { Blessing, EvaluationReport, ModelSpec, Task, TrainingSplit } from '../../domain/model';
 import { projects } from './projects';
 import { datasetVersions } from './datasets';
 
@@ -32,6 +32,8 @@ export const trainingRuns = pgTable(
     /** The target's classes in label order (what class index i means); null for regression. */
     classes: jsonb('classes').$type<string[]>(),
     spec: jsonb('spec').$type<ModelSpec>().notNull(),
+    /** How rows were split into training and held-out; null on runs from before: a seeded shuffle of row indices. */
+    split: jsonb('split').$type<TrainingSplit>(),
     taskQueue: text('task_queue').notNull(),
     backend: text('backend'),
     status: text('status', { enum: TRAINING_RUN_STATUSES }).notNull(),

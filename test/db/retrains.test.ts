@@ -61,3 +61,63 @@ describe('retrain claims', () => {
     expect(runs).toHaveLength(4);
   });
 });
+
+/** A failed attempt frees its episode after a backoff, for a bounded number of attempts (issue 15, item 7). */
+describe('retrain attempts after a failure', () => {
+  let home: RetrainHome;
+  let base: Omit<RetrainClaimRequest, 'episode' | 'workflowId' | 'trigger'>;
+
+  beforeAll(async () => {
+    home = await openRetrainHome('retrain-attempts');
+    const db = home.database.db;
+    const version = await insertModelVersion(db, { projectId: home.projectId, model: 'churn', features: ['tenure', 'spend'] });
+    const endpointId = await setEndpointTraffic(db, { projectId: home.projectId, endpoint: 'churn', stable: version.modelVersionId });
+    const [row] = await db.select({ modelId: modelVersions.modelId }).from(modelVersions).where(eq(modelVersions.id, version.modelVersionId));
+    base = { projectId: home.projectId, endpointId, modelId: row!.modelId };
+  });
+  afterAll(async () => {
+    await home?.close();
+  });
+
+  const retry = { maxAttempts: 3, backoffSeconds: 1 };
+  const alarm = (monitor: string): RetrainClaimRequest => ({
+    ...base,
+    episode: 'e1',
+    workflowId: retrainWorkflowId(base.modelId, 'e1'),
+    trigger: { kind: 'drift', monitorWorkflowId: monitor, reportIds: [`report-${monitor}`], modelVersionId: 'mv', window: { from: 'a', to: 'b' }, reasons: [] },
+    retry,
+  });
+  const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+  it('a failed attempt is claimed again by one of many alarms once its backoff passed, under a new workflow id, up to maxAttempts', async () => {
+    const db = home.database.db;
+    const first = await claimRetrain(db, alarm('m0'));
+    expect(first).toMatchObject({ kind: 'claimed', run: { attempt: 1, maxAttempts: 3, workflowId: retrainWorkflowId(base.modelId, 'e1') } });
+    const failed = await finishRetrain(db, first.run.workflowId, { status: 'failed', outcome: { error: 'no labelled traffic' } });
+    expect(failed?.retryAt?.getTime()).toBeGreaterThanOrEqual(failed!.finishedAt!.getTime() + 1000);
+
+    // During the backoff an alarm finds the failed attempt and starts nothing.
+    expect(await claimRetrain(db, alarm('m1'))).toMatchObject({ kind: 'existing', run: { attempt: 1, status: 'failed' } });
+    await sleep(1100);
+    const claims = await Promise.all(Array.from({ length: 10 }, (_, i) => claimRetrain(db, alarm(`m2-${i}`))));
+    expect(claims.filter((c) => c.kind === 'claimed')).toHaveLength(1);
+    expect(new Set(claims.map((c) => c.run.workflowId))).toEqual(new Set([retrainWorkflowId(base.modelId, 'e1', 2)]));
+    expect(claims[0]!.run).toMatchObject({ attempt: 2, status: 'running' });
+
+    // The second backoff doubles (2 s); the third attempt is the last.
+    const second = await finishRetrain(db, retrainWorkflowId(base.modelId, 'e1', 2), { status: 'failed', outcome: { error: 'again' } });
+    expect(second!.retryAt!.getTime() - second!.finishedAt!.getTime()).toBe(2000);
+    await sleep(1100);
+    expect(await claimRetrain(db, alarm('m3'))).toMatchObject({ kind: 'existing', run: { attempt: 2 } });
+    await sleep(1000);
+    expect(await claimRetrain(db, alarm('m4'))).toMatchObject({ kind: 'claimed', run: { attempt: 3, workflowId: retrainWorkflowId(base.modelId, 'e1', 3) } });
+    const last = await finishRetrain(db, retrainWorkflowId(base.modelId, 'e1', 3), { status: 'failed', outcome: { error: 'third' } });
+    expect(last?.retryAt).toBeNull();
+    expect(await claimRetrain(db, alarm('m5'))).toMatchObject({ kind: 'existing', run: { attempt: 3, status: 'failed' } });
+    expect((await listRetrains(db, base.endpointId)).map((r) => [r.attempt, r.status])).toEqual([
+      [3, 'failed'],
+      [2, 'failed'],
+      [1, 'failed'],
+    ]);
+  });
+});

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { driftEpisode, manualEpisode, retrainWorkflowId, scheduleEpisode, type EpisodeReport } from '../../domain/retrain-episode';
+import { driftEpisode, manualEpisode, nextAttemptAt, retrainWorkflowId, scheduleEpisode, type EpisodeReport } from '../../domain/retrain-episode';
 
 function report(id: string, windowTo: string, drifted: boolean, extra: Partial<EpisodeReport> = {}): EpisodeReport {
   return { id, modelVersionId: 'mv1', drifted, enoughRows: true, windowTo: `2026-01-01T${windowTo}:00.000Z`, createdAt: `2026-01-01T${windowTo}:30.000Z`, ...extra };
@@ -49,5 +49,15 @@ describe('drift episodes', () => {
     expect(scheduleEpisode('nightly', '2026-01-05T03:00:00.000Z')).toBe('schedule:nightly:2026-01-05T03:00:00.000Z');
     expect(manualEpisode('r1')).toBe('manual:r1');
     expect(retrainWorkflowId('mdl_1', 'mv1:first')).toBe('retrain-mdl_1-mv1:first');
+  });
+
+  it('each attempt of an episode has its own workflow id; the backoff doubles and ends at maxAttempts', () => {
+    expect(retrainWorkflowId('mdl_1', 'mv1:first', 1)).toBe('retrain-mdl_1-mv1:first');
+    expect(retrainWorkflowId('mdl_1', 'mv1:first', 2)).toBe('retrain-mdl_1-mv1:first:attempt-2');
+    const failedAt = new Date('2026-01-01T10:00:00.000Z');
+    const retry = { maxAttempts: 3, backoffSeconds: 600 };
+    expect(nextAttemptAt(failedAt, 1, retry)?.toISOString()).toBe('2026-01-01T10:10:00.000Z');
+    expect(nextAttemptAt(failedAt, 2, retry)?.toISOString()).toBe('2026-01-01T10:20:00.000Z');
+    expect(nextAttemptAt(failedAt, 3, retry)).toBeNull();
   });
 });

@@ -45,6 +45,7 @@ describe('recorded histories replay with the current workflow code', () => {
         'monitor-endpoint-retrain.json',
         'retrain-endpoint-drift.json',
         'retrain-endpoint-flywheel.json',
+        'retrain-endpoint-failed-attempt.json',
         'factory-pipeline-canary-rollout.json',
         'factory-pipeline-canary-rolled-back.json',
         'endpoint-controller-pipeline-rollouts.json',

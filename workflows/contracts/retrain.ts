@@ -21,6 +21,24 @@ export interface ClaimRetrainResult {
   modelName: string;
   /** The retrain that holds the model (skipped) or the episode (claimed before). */
   otherWorkflowId: string | null;
+  /** Which attempt of the episode this claim is (absent in results from before attempts were counted: 1 of 1). */
+  attempt?: number;
+  maxAttempts?: number;
+}
+
+/** What ending a claim recorded: a failed attempt with attempts left says when the next may start. */
+export interface FinishedRetrain {
+  attempt: number;
+  maxAttempts: number;
+  nextAttemptAt: string | null;
+}
+
+/** Guards the `retrain.failed` webhook event, so retrain histories recorded before it replay. */
+export const RETRAIN_FAILED_EVENT = 'retrain-failed-event';
+
+/** The webhook event of one failed retrain attempt (its workflow): delivered once however often the run is replayed. */
+export function retrainFailedEventId(retrainWorkflowId: string): string {
+  return `retrain.failed:${retrainWorkflowId}`;
 }
 
 /** What the retrain starts its pipeline from: the endpoint's stable version, its training run and the pipeline that trained it. */

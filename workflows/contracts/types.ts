@@ -37,6 +37,8 @@ export interface TrainingRequest {
   /** Empty means every numeric column but the target. */
   features: string[];
   spec: ModelSpec;
+  /** Hold rows out by a hash of this column (rows sharing a value stay together); absent: by a hash of the row's content. */
+  splitKey?: string;
   /** The task the user declared; absent means: infer it from the target column. */
   task?: Task;
   accelerator: Accelerator;
