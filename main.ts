@@ -23,7 +23,7 @@ async function main(): Promise<void> {
 
   const database = await openDatabase(config.databaseUrl ? { url: config.databaseUrl } : { pgliteDir: path.join(config.home, 'pglite') });
   await database.migrate();
-  const { generatedAdminKey } = await bootstrapProject(database.db, { adminKey: config.adminKey });
+  const { generatedAdminKey } = await bootstrapProject(database.db, { adminKey: config.adminKey, adminOwner: config.adminOwner });
 
   let devServer: DevServer | undefined;
   const devServerPidFile = path.join(config.home, 'temporal-dev-server.pid');

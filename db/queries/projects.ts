@@ -14,8 +14,9 @@ export interface BootstrapResult {
  * First start: creates the default project and an admin key (the configured one, or a generated one).
  * Later starts change nothing, except registering a newly configured admin key.
  */
-export async function bootstrapProject(db: Db, opts: { projectName?: string; adminKey?: string }): Promise<BootstrapResult> {
+export async function bootstrapProject(db: Db, opts: { projectName?: string; adminKey?: string; adminOwner?: string }): Promise<BootstrapResult> {
   const name = opts.projectName ?? 'default';
+  const owner = opts.adminOwner ?? 'admin';
   await db.insert(projects).values({ id: newId('prj'), name }).onConflictDoNothing();
   const [project] = await db.select().from(projects).where(eq(projects.name, name));
   if (!project) throw new Error(`project ${name} could not be created`);
@@ -23,7 +24,7 @@ export async function bootstrapProject(db: Db, opts: { projectName?: string; adm
   if (opts.adminKey) {
     await db
       .insert(apiKeys)
-      .values({ id: newId('key'), projectId: project.id, name: 'admin (FACTORY_ADMIN_KEY)', role: 'admin', keyHash: hashApiKey(opts.adminKey), keyPrefix: displayPrefix(opts.adminKey) })
+      .values({ id: newId('key'), projectId: project.id, name: 'admin (FACTORY_ADMIN_KEY)', owner, role: 'admin', keyHash: hashApiKey(opts.adminKey), keyPrefix: displayPrefix(opts.adminKey) })
       .onConflictDoNothing();
     return { projectId: project.id, generatedAdminKey: undefined };
   }
@@ -34,6 +35,6 @@ export async function bootstrapProject(db: Db, opts: { projectName?: string; adm
     .limit(1);
   if (anyKey) return { projectId: project.id, generatedAdminKey: undefined };
   const key = generateApiKey();
-  await db.insert(apiKeys).values({ id: newId('key'), projectId: project.id, name: 'admin (generated at first start)', role: 'admin', keyHash: hashApiKey(key), keyPrefix: displayPrefix(key) });
+  await db.insert(apiKeys).values({ id: newId('key'), projectId: project.id, name: 'admin (generated at first start)', owner, role: 'admin', keyHash: hashApiKey(key), keyPrefix: displayPrefix(key) });
   return { projectId: project.id, generatedAdminKey: key };
 }
