@@ -11,8 +11,9 @@ export interface BootstrapResult {
 }
 
 /**
- * First start: creates the default project and an admin key (the configured one, or a generated one).
- * Later starts change nothing, except registering a newly configured admin key.
+ * First start: creates the default project and an admin key (the configured one, or a generated one), owned by
+ * `adminOwner` (default `admin`). Later starts change nothing, except registering a newly configured admin key
+ * and setting the configured key's owner.
  */
 export async function bootstrapProject(db: Db, opts: { projectName?: string; adminKey?: string; adminOwner?: string }): Promise<BootstrapResult> {
   const name = opts.projectName ?? 'default';
@@ -25,7 +26,8 @@ export async function bootstrapProject(db: Db, opts: { projectName?: string; adm
     await db
       .insert(apiKeys)
       .values({ id: newId('key'), projectId: project.id, name: 'admin (FACTORY_ADMIN_KEY)', owner, role: 'admin', keyHash: hashApiKey(opts.adminKey), keyPrefix: displayPrefix(opts.adminKey) })
-      .onConflictDoNothing();
+      // The configured key belongs to the configured owner, also when it was issued before owners existed.
+      .onConflictDoUpdate({ target: apiKeys.keyHash, set: { owner } });
     return { projectId: project.id, generatedAdminKey: undefined };
   }
   const [anyKey] = await db
