@@ -129,10 +129,10 @@ export function endpointRoutes(deps: ApiDeps) {
     const { projectId, keyId } = auth;
     const override = checkedOverride(auth, body.override);
     const candidate = await resolveCandidate(deps, projectId, body);
-    // Blessed, infra-validated, not refused, approved where the policy asks; else 409 naming what is missing.
-    await checkVersionMayServe(deps.db, { projectId, modelVersionId: candidate.versionId, target: { endpoint: name }, override: override !== null });
     const strategy = strategyOf(body);
     const steps = checkedRollout(strategy, body.gates);
+    // Blessed, infra-validated, not refused, approved where the policy asks; else 409 naming what is missing.
+    await checkVersionMayServe(deps.db, { projectId, modelVersionId: candidate.versionId, target: { endpoint: name }, override: override !== null });
     if (strategy.type !== 'allAtOnce') {
       // Checked here too, so a refused first rollout does not leave a controller running for an endpoint that does not exist.
       const [existing] = await deps.db.select({ stable: endpoints.stableVersionId }).from(endpoints).where(and(eq(endpoints.projectId, projectId), eq(endpoints.name, name)));
