@@ -168,6 +168,19 @@ describe('serving guard: blessed, infra-validated and approved, or an audited ov
     expect((await waitForWorkflow(t, workflowId)).result).toMatchObject({ promoted: true });
   });
 
+  it("an admin's override moves production only through a second person's approval when the policy asks, and is audited", async () => {
+    const asked = await promote({ version: v.infraFailed, reason: 'the probe was wrong', requireApproval: false, override: { reason: 'probe flaked on a busy host' } });
+    expect(asked.status).toBe(202);
+    const { workflowId, requireApproval, override } = (await asked.json()) as { workflowId: string; requireApproval: boolean; override: { owner: string } };
+    expect([requireApproval, override.owner]).toEqual([true, 'admin']);
+    const version = (await (await t.request('GET', `/v1/models/guarded/versions/${v.infraFailed}`)).json()) as { overrides: unknown[] };
+    expect(version.overrides).toEqual([expect.objectContaining({ alias: 'production', owner: 'admin', reason: 'probe flaked on a busy host', workflowId })]);
+    const own = await t.request('POST', `/v1/workflows/${encodeURIComponent(workflowId)}/approval`, { json: { decision: 'approve', reason: 'mine' } });
+    expect(await refusal(own)).toEqual([403, 'cannot_approve_own_model']);
+    expect((await t.request('POST', `/v1/workflows/${encodeURIComponent(workflowId)}/approval`, { json: { decision: 'reject', reason: 'fix the probe first' }, key: approverKey })).status).toBe(200);
+    expect((await waitForWorkflow(t, workflowId)).result).toMatchObject({ promoted: false });
+  });
+
   it('every API key names its owner: 422 without one, and its creation is audited with owner and role', async () => {
     expect(await refusal(await t.request('POST', '/v1/api-keys', { json: { name: 'ci', role: 'operator' } }))).toEqual([422, 'invalid_request']);
     const created = await t.request('POST', '/v1/api-keys', { json: { name: 'ci', owner: 'ci@example.com', role: 'operator' } });
