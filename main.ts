@@ -24,7 +24,7 @@ async function main(): Promise<void> {
 
   const database = await openDatabase(config.databaseUrl ? { url: config.databaseUrl } : { pgliteDir: path.join(config.home, 'pglite') });
   await database.migrate();
-  const { generatedAdminKey } = await bootstrapProject(database.db, { adminKey: config.adminKey });
+  const { generatedAdminKey } = await bootstrapProject(database.db, { adminKey: config.adminKey, adminOwner: config.adminOwner });
   let secretKey = config.secretKey;
   if (!secretKey) {
     const kept = await loadOrCreateSecretKeyFile(config.home);

@@ -3,6 +3,8 @@ import type { ApiKeyRole } from '../db/schema';
 export interface AuthContext {
   projectId: string;
   keyId: string;
+  /** The person or service the key belongs to. */
+  owner: string;
   role: ApiKeyRole;
 }
 

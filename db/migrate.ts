@@ -13,7 +13,7 @@ async function main(): Promise<void> {
   );
   try {
     await handle.migrate();
-    const { generatedAdminKey } = await bootstrapProject(handle.db, { adminKey: config.adminKey });
+    const { generatedAdminKey } = await bootstrapProject(handle.db, { adminKey: config.adminKey, adminOwner: config.adminOwner });
     logger.info({ database: handle.kind }, 'migrations applied');
     if (generatedAdminKey) process.stdout.write(`Admin API key (shown once, keep it safe): ${generatedAdminKey}\n`);
   } finally {

@@ -8,3 +8,6 @@ export interface InfraValidationResult {
   maxMs: number;
   latencyBudgetMs: number;
 }
+
+/** Infra-validation's verdict as stored on the version: the measurements when it passed, the reason when it did not. */
+export type InfraValidationRecord = ({ passed: true } & InfraValidationResult & { at: string }) | { passed: false; reason: string; message: string; at: string };

@@ -219,6 +219,8 @@ export interface Threshold {
   max?: number;
   maxDrop?: number;
   maxRise?: number;
+  /** Set on the threshold the factory adds by default (no worse than the champion), not asked for by the pipeline. */
+  default?: true;
 }
 
 /** One threshold's verdict with the numbers behind it. */

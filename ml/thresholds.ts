@@ -58,6 +58,19 @@ export function shorthandThresholds(task: Task, shorthands: { minAccuracy?: numb
   return shorthands.minR2 !== undefined && shorthands.minR2 !== null ? [{ metric: 'r2', min: shorthands.minR2 }] : [];
 }
 
+/** How far the headline metric may fall below the champion's (same rows) when the pipeline sets no maxDrop on it. */
+export const DEFAULT_MAX_DROP = 0.01;
+
+/**
+ * The default policy never blesses a candidate worse than the champion: a `maxDrop` of DEFAULT_MAX_DROP on the task's
+ * headline metric (accuracy, R²), unless the pipeline gives that metric a maxDrop of its own.
+ */
+export function withDefaultMaxDrop(task: Task, thresholds: readonly Threshold[]): Threshold[] {
+  const metric: MetricName = task === 'regression' ? 'r2' : 'accuracy';
+  if (thresholds.some((t) => t.metric === metric && t.maxDrop !== undefined)) return [...thresholds];
+  return [...thresholds, { metric, maxDrop: DEFAULT_MAX_DROP, default: true }];
+}
+
 export interface ChampionMetrics {
   /** "v3": how messages name the champion. */
   label: string;
@@ -103,6 +116,7 @@ export function judgeThresholds(thresholds: readonly Threshold[], candidate: Met
         );
       }
     }
-    return { threshold, candidate: value, champion: championValue, passed: failures.length === 0, message: [...failures, ...passes].join('; ') };
+    const message = [...failures, ...passes].join('; ');
+    return { threshold, candidate: value, champion: championValue, passed: failures.length === 0, message: threshold.default ? `default (no worse than the champion): ${message}` : message };
   });
 }

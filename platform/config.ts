@@ -26,6 +26,7 @@ const envSchema = z.object({
   FACTORY_HEARTBEAT_TIMEOUT_SECONDS: z.coerce.number().min(1).max(3600).default(30),
   TEMPORAL_UI_PORT: z.coerce.number().int().min(1).max(65535).default(8233),
   FACTORY_ADMIN_KEY: z.string().min(24, 'must be at least 24 characters').optional(),
+  FACTORY_ADMIN_OWNER: z.string().trim().min(1).max(200, 'must be at most 200 characters').default('admin'),
   FACTORY_MAX_UPLOAD_BYTES: z.coerce.number().int().positive().default(512 * 1024 * 1024),
   LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
   FACTORY_ARTIFACT_GC_INTERVAL_HOURS: z.coerce.number().positive().default(24),
@@ -57,6 +58,8 @@ export interface FactoryConfig {
   /** How long a heartbeating activity may stay silent before Temporal retries it on another worker. */
   heartbeatTimeoutMs: number;
   adminKey: string | undefined;
+  /** Who the bootstrap admin key belongs to (FACTORY_ADMIN_OWNER): four eyes compare owners. */
+  adminOwner: string;
   maxUploadBytes: number;
   logLevel: (typeof LOG_LEVELS)[number];
   /** The `artifact-gc` schedule: how often it runs, and how old an unreferenced artifact must be to go. */
@@ -126,6 +129,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): FactoryConfig 
     temporalPort: e.TEMPORAL_PORT,
     heartbeatTimeoutMs: e.FACTORY_HEARTBEAT_TIMEOUT_SECONDS * 1000,
     adminKey: e.FACTORY_ADMIN_KEY,
+    adminOwner: e.FACTORY_ADMIN_OWNER,
     maxUploadBytes: e.FACTORY_MAX_UPLOAD_BYTES,
     logLevel: e.LOG_LEVEL,
     artifactGc: { intervalHours: e.FACTORY_ARTIFACT_GC_INTERVAL_HOURS, graceMs: e.FACTORY_ARTIFACT_GRACE_HOURS * 3_600_000 },

@@ -6,6 +6,7 @@ import { newId } from '../../platform/ids';
 import { UserError } from '../../platform/user-error';
 import type { DeployInput, DeployResult } from '../../workflows/contracts';
 import type { ActivityDeps } from '../deps';
+import { guardServing } from '../rollout/serving-guard';
 
 export function createDeployActivities(deps: ActivityDeps) {
   return {
@@ -30,6 +31,7 @@ export function createDeployActivities(deps: ActivityDeps) {
 
         const [done] = await tx.select().from(endpointEvents).where(eq(endpointEvents.idempotencyKey, input.idempotencyKey));
         if (done) return result;
+        await guardServing(tx, { projectId: input.projectId, modelVersionId: version.id, endpointName: input.endpointName });
 
         await tx
           .update(endpoints)

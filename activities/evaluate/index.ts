@@ -8,7 +8,7 @@ import { driftBaseline } from '../../ml/drift-baseline';
 import { fairnessReport } from '../../ml/fairness';
 import { evaluateBinary, evaluateClassification, evaluateRegression, meanAbsolutePercentageError, predictedClass, taskMetricValues, type ScoredTask } from '../../ml/metrics';
 import { sliceColumn } from '../../ml/slices';
-import { judgeThresholds, shorthandThresholds } from '../../ml/thresholds';
+import { judgeThresholds, shorthandThresholds, withDefaultMaxDrop } from '../../ml/thresholds';
 import { compareWithChampion } from './champion';
 import { checkFairness } from './fairness-request';
 import { importanceOnHoldout } from './importance';
@@ -128,7 +128,7 @@ export function createEvaluateActivities(deps: ActivityDeps) {
           () => beat({ stage: 'champion' }),
         );
         report.champion = champion.comparison;
-        const thresholds = [...shorthandThresholds(scoredTask.task, input), ...(input.thresholds ?? [])];
+        const thresholds = withDefaultMaxDrop(scoredTask.task, [...shorthandThresholds(scoredTask.task, input), ...(input.thresholds ?? [])]);
         const verdicts = judgeThresholds(thresholds, metrics, champion.judged);
         const headline = headlineMetric(report);
         const championValue = champion.judged?.champion[headline.metric] ?? null;

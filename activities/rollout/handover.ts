@@ -20,6 +20,7 @@ import {
 } from '../../workflows/contracts';
 import type { ActivityDeps } from '../deps';
 import { heartbeatIntervalMs } from '../heartbeat';
+import { guardServing } from './serving-guard';
 
 export interface HandoverInput {
   projectId: string;
@@ -57,6 +58,7 @@ export function createHandoverActivities(deps: ActivityDeps) {
         .innerJoin(models, eq(models.id, modelVersions.modelId))
         .where(eq(modelVersions.id, input.modelVersionId));
       if (version?.projectId !== input.projectId) throw new UserError('model_version_not_found', `Model version ${input.modelVersionId} does not exist in this project.`, 404);
+      await guardServing(deps.db, { projectId: input.projectId, modelVersionId: version.id, endpointName: input.endpointName });
 
       const { taskQueue } = Context.current().info;
       const options = endpointControllerStartOptions(input.projectId, input.endpointName, taskQueue);

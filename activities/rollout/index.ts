@@ -9,6 +9,7 @@ import { UserError } from '../../platform/user-error';
 import type { EndpointTraffic, TrafficChange, TrafficChangeResult, VersionRef } from '../../workflows/contracts';
 import type { ActivityDeps } from '../deps';
 import { createHandoverActivities } from './handover';
+import { guardServing } from './serving-guard';
 
 /** What the audit log calls each kind of traffic change (`endpoint.deployed` as the deploy workflow wrote it before). */
 const AUDIT_ACTION: Record<TrafficChange['kind'], string> = {
@@ -20,6 +21,9 @@ const AUDIT_ACTION: Record<TrafficChange['kind'], string> = {
   abort: 'endpoint.rollout_aborted',
   simulation_failed: 'endpoint.simulation_failed',
 };
+
+/** Traffic changes that put their `to` version into service (a rollback or abort returns to one that served). */
+const SERVING_KINDS: ReadonlySet<TrafficChange['kind']> = new Set(['deploy', 'canary', 'shadow', 'promote']);
 
 export function createRolloutActivities(deps: ActivityDeps) {
   return {
@@ -81,6 +85,8 @@ export function createRolloutActivities(deps: ActivityDeps) {
 
         const [done] = await tx.select().from(endpointEvents).where(eq(endpointEvents.idempotencyKey, change.idempotencyKey));
         if (done) return { endpointId: endpoint.id, at: done.createdAt.toISOString(), applied: false };
+        // A version that starts to serve here passes the serving guard; returning to a version that served before does not ask.
+        if (SERVING_KINDS.has(change.kind) && change.toVersionId) await guardServing(tx, { projectId: change.projectId, modelVersionId: change.toVersionId, endpointName: change.endpointName });
 
         const now = new Date();
         await tx

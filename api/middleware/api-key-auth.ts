@@ -61,7 +61,7 @@ export function apiKeyAuth({ db, cache }: { db: Db; cache?: ApiKeyCache }): Midd
       if (key) cache?.set(hash, key);
     }
     if (!key) throw new UserError('invalid_api_key', 'The API key is not valid or has been revoked; check the key you sent.', 401);
-    c.set('auth', { projectId: key.projectId, keyId: key.id, role: key.role });
+    c.set('auth', { projectId: key.projectId, keyId: key.id, role: key.role, owner: key.owner });
     await next();
   };
 }

@@ -8,7 +8,8 @@ import type { ApiEnv } from '../env';
 import { parseJsonBody } from '../json-body';
 import { requireRole } from '../middleware/api-key-auth';
 
-const createKeyRequest = z.object({ name: z.string().min(1).max(100), role: z.enum(API_KEY_ROLES) }).strict();
+/** `owner` names the person or service the key belongs to: four eyes compare owners, so one person's keys count once. */
+const createKeyRequest = z.object({ name: z.string().min(1).max(100), owner: z.string().trim().min(1).max(200), role: z.enum(API_KEY_ROLES) }).strict();
 
 /** Admin only: issue (shown once), list and revoke the project's API keys. */
 export function apiKeyRoutes(deps: ApiDeps) {
@@ -18,13 +19,13 @@ export function apiKeyRoutes(deps: ApiDeps) {
   app.post('/', async (c) => {
     const body = await parseJsonBody(c, createKeyRequest);
     const auth = c.get('auth');
-    const { id, key } = await createApiKey(deps.db, { projectId: auth.projectId, name: body.name, role: body.role, actor: auth.keyId });
-    return c.json({ id, name: body.name, role: body.role, key, note: 'Store this key now: it is not shown again.' }, 201);
+    const { id, key } = await createApiKey(deps.db, { projectId: auth.projectId, name: body.name, owner: body.owner, role: body.role, actor: auth.keyId });
+    return c.json({ id, name: body.name, owner: body.owner, role: body.role, key, note: 'Store this key now: it is not shown again.' }, 201);
   });
 
   app.get('/', async (c) => {
     const rows = await listApiKeys(deps.db, c.get('auth').projectId);
-    return c.json({ keys: rows.map((k) => ({ id: k.id, name: k.name, role: k.role, prefix: k.keyPrefix, createdAt: k.createdAt, revokedAt: k.revokedAt })) });
+    return c.json({ keys: rows.map((k) => ({ id: k.id, name: k.name, owner: k.owner, role: k.role, prefix: k.keyPrefix, createdAt: k.createdAt, revokedAt: k.revokedAt })) });
   });
 
   app.delete('/:id', async (c) => {

@@ -3,7 +3,8 @@ import { ApplicationFailure } from '@temporalio/common';
 import { Hono } from 'hono';
 import { z } from 'zod';
 import { UserError } from '../../platform/user-error';
-import { approvalUpdate, ApprovalRefusal, pipelineStatusQuery, type PromotionDecision } from '../../workflows/contracts';
+import { ownerOfActor } from '../../db/queries/api-keys';
+import { approvalUpdate, ApprovalRefusal, pipelineStatusQuery, promotionStatusQuery, type PromotionDecision, type PromotionStatus } from '../../workflows/contracts';
 import type { ApiDeps } from '../deps';
 import type { ApiEnv } from '../env';
 import { parseJsonBody } from '../json-body';
@@ -19,11 +20,13 @@ export function approvalRoutes(deps: ApiDeps) {
   app.post('/:id{.+}/approval', requirePermission('approve'), async (c) => {
     const workflowId = c.req.param('id');
     const body = await parseJsonBody(c, approvalRequest);
-    const { projectId, keyId } = c.get('auth');
+    const { projectId, keyId, owner } = c.get('auth');
     const { promotionId, runId } = await waitingPromotionOf(deps, projectId, workflowId);
+    const promotion = deps.temporal.workflow.getHandle(promotionId, runId);
+    await refuseOwnPromotion(deps, projectId, owner, await promotion.query(promotionStatusQuery));
     let decision: PromotionDecision;
     try {
-      decision = await deps.temporal.workflow.getHandle(promotionId, runId).executeUpdate(approvalUpdate, { args: [{ decision: body.decision, reason: body.reason, by: keyId }] });
+      decision = await promotion.executeUpdate(approvalUpdate, { args: [{ decision: body.decision, reason: body.reason, by: keyId }] });
     } catch (err) {
       throw approvalRefused(err, promotionId);
     }
@@ -31,6 +34,18 @@ export function approvalRoutes(deps: ApiDeps) {
   });
 
   return app;
+}
+
+/** Four eyes per person: the owner of the key that requested the promotion (or started its pipeline) decides with none of their keys. */
+async function refuseOwnPromotion(deps: ApiDeps, projectId: string, owner: string, status: PromotionStatus): Promise<void> {
+  const requester = await ownerOfActor(deps.db, projectId, status.requestedBy);
+  if (requester !== null && requester === owner) {
+    throw new UserError(
+      'cannot_approve_own_model',
+      `${owner} requested this promotion (with key ${status.requestedBy}) and may not decide it with any of their keys; ask another person (four eyes).`,
+      403,
+    );
+  }
 }
 
 /** The promoteModel run a decision goes to: the workflow itself, or the promotion stage of a pipeline (that exact run). */

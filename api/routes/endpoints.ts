@@ -6,6 +6,8 @@ import { Hono } from 'hono';
 import { z } from 'zod';
 import { endpointEvents, endpoints, MODEL_ALIASES, modelAliases, models, modelVersions } from '../../db/schema';
 import { findPromotableVersion } from '../../db/queries/promotions';
+import { checkVersionMayServe, endpointOverrides, recordOverride } from '../../db/queries/serving-guard';
+import { checkedOverride, overrideRequest } from '../override-request';
 import { UserError } from '../../platform/user-error';
 import { endpointController } from '../../workflows';
 import {
@@ -42,6 +44,7 @@ const rolloutRequest = z
     alias: z.enum(MODEL_ALIASES).optional(),
     ...rolloutStrategyFields,
     reason: z.string().trim().min(1).max(1000).optional(),
+    override: overrideRequest.optional(),
   })
   .strict();
 
@@ -102,6 +105,8 @@ export function endpointRoutes(deps: ApiDeps) {
       canaryVersionId: endpoint.canaryVersionId,
       canaryWeight: endpoint.canaryWeight,
       shadowVersionId: endpoint.shadowVersionId,
+      // Admin overrides of the serving guard used on this endpoint, newest first.
+      overrides: await endpointOverrides(deps.db, projectId, endpoint.name),
       events: events.map((e) => ({
         kind: e.kind,
         from: e.fromVersionId,
@@ -120,10 +125,14 @@ export function endpointRoutes(deps: ApiDeps) {
     const idempotencyKey = idempotencyKeyOf(c);
     const name = checkResourceName('endpoint', c.req.param('name'));
     const body = await parseJsonBody(c, rolloutRequest);
-    const { projectId, keyId } = c.get('auth');
+    const auth = c.get('auth');
+    const { projectId, keyId } = auth;
+    const override = checkedOverride(auth, body.override);
     const candidate = await resolveCandidate(deps, projectId, body);
     const strategy = strategyOf(body);
     const steps = checkedRollout(strategy, body.gates);
+    // Blessed, infra-validated, not refused, approved where the policy asks; else 409 naming what is missing.
+    await checkVersionMayServe(deps.db, { projectId, modelVersionId: candidate.versionId, target: { endpoint: name }, override: override !== null });
     if (strategy.type !== 'allAtOnce') {
       // Checked here too, so a refused first rollout does not leave a controller running for an endpoint that does not exist.
       const [existing] = await deps.db.select({ stable: endpoints.stableVersionId }).from(endpoints).where(and(eq(endpoints.projectId, projectId), eq(endpoints.name, name)));
@@ -134,18 +143,22 @@ export function endpointRoutes(deps: ApiDeps) {
       }
     }
     const rolloutId = idempotencyKey === undefined ? `ro-${randomUUID().slice(0, 12)}` : `ro-${sha256Hex(projectId, idempotencyKey).slice(0, 12)}`;
+    const reason = body.reason ?? `rollout requested by ${keyId}`;
     const request: DeployRequest = {
       rolloutId,
       candidate,
       strategy,
       ...(body.gates && { gates: body.gates }),
       ...(body.simulate && { simulate: body.simulate }),
-      reason: body.reason ?? `rollout requested by ${keyId}`,
+      // The override travels in the reason, so every event and summary of this rollout says so.
+      reason: override ? `override by ${override.owner} (key ${keyId}): ${override.reason}; ${reason}` : reason,
       requestedBy: keyId,
     };
     const options = endpointControllerStartOptions(projectId, name, deps.taskQueues.cpu);
     const idempotent = { key: idempotencyKey, route: `POST /v1/endpoints/${name}/rollouts`, requestHash: sha256Hex(await c.req.text()) };
     return answerOnce(c, deps.db, idempotent, async () => {
+      // On record before the controller applies anything: its traffic-change activity looks for it.
+      if (override) await recordOverride(deps.db, { projectId, modelVersionId: candidate.versionId, override: { ...override, endpoint: name, rolloutId } });
       try {
         await deps.temporal.workflow.executeUpdateWithStart(deployUpdate, {
           updateId: rolloutId,
@@ -164,6 +177,7 @@ export function endpointRoutes(deps: ApiDeps) {
           candidate: { model: candidate.model, version: candidate.version },
           strategy: strategy.type,
           steps,
+          override: override && { by: override.by, owner: override.owner, reason: override.reason },
           status: `/v1/endpoints/${name}`,
           workflow: workflowStatusPath(options.workflowId),
           ...temporalUiLink(deps, options.workflowId),
@@ -285,6 +299,7 @@ function rolloutView(r: RolloutState) {
     pausedBy: r.pausedBy,
     startedAt: r.startedAt,
     finishedAt: r.finishedAt,
+    reason: r.reason,
   };
 }
 

@@ -13,6 +13,7 @@ import {
   type ModelRow,
   type ModelVersionRow,
 } from '../../db/queries/models';
+import { versionOverrides } from '../../db/queries/serving-guard';
 import { buildModelCard } from '../../registry/model-card';
 import { UserError } from '../../platform/user-error';
 import type { ApiDeps } from '../deps';
@@ -95,6 +96,10 @@ export function modelRoutes(deps: ApiDeps) {
       outputSchema: v.outputSchema,
       evaluation: v.evaluation,
       blessing: v.blessing,
+      infraValidation: v.infraValidation,
+      approval: v.approval,
+      // Admin overrides of the serving guard used on this version (who, why, where).
+      overrides: await versionOverrides(deps.db, model.projectId, v.id),
       lineage: v.lineage,
       failure: v.failure === null ? null : { message: v.failure, cause: v.failureCause, at: v.failedAt },
       links: { card: `/v1/models/${encodeURIComponent(model.name)}/versions/${v.version}/card` },

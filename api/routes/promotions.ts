@@ -4,6 +4,8 @@ import { Hono } from 'hono';
 import { z } from 'zod';
 import { MODEL_ALIASES, type ModelAlias } from '../../db/schema';
 import { auditPromotionAttempt, findPromotableVersion } from '../../db/queries/promotions';
+import { checkVersionMayServe, recordOverride } from '../../db/queries/serving-guard';
+import { checkedOverride, overrideRequest } from '../override-request';
 import { UserError } from '../../platform/user-error';
 import { promoteModel } from '../../workflows';
 import { factorySearchAttributes, promotionWorkflowId, type PromoteInput } from '../../workflows/contracts';
@@ -19,8 +21,10 @@ const promotionRequest = z
   .object({
     version: z.number().int().positive(),
     reason: z.string().trim().min(1).max(1000),
-    requireApproval: z.boolean().default(false),
+    /** May add approval to what the model's policy asks, never remove it. */
+    requireApproval: z.boolean().optional(),
     approvalTimeout: z.string().default('24h'),
+    override: overrideRequest.optional(),
   })
   .strict();
 
@@ -42,8 +46,16 @@ export function promotionRoutes(deps: ApiDeps) {
     const alias = checkAlias(c.req.param('alias'));
     const body = await parseJsonBody(c, promotionRequest);
     const approvalTimeoutMs = parseDuration(body.approvalTimeout, 'approvalTimeout');
-    const { projectId, keyId } = c.get('auth');
+    const auth = c.get('auth');
+    const { projectId, keyId } = auth;
+    const override = checkedOverride(auth, body.override);
     const target = await findPromotableVersion(deps.db, projectId, modelName, body.version);
+    // Production: blessed and infra-validated (or overridden), and approval whenever the model's policy or the request asks.
+    const guarded =
+      alias === 'production'
+        ? await checkVersionMayServe(deps.db, { projectId, modelVersionId: target.modelVersionId, target: { alias }, override: override !== null, requireApproval: body.requireApproval === true })
+        : { requireApproval: body.requireApproval === true };
+    const requireApproval = guarded.requireApproval;
     const workflowId = promotionWorkflowId(projectId, target.modelName, alias);
     const input: PromoteInput = {
       projectId,
@@ -51,12 +63,12 @@ export function promotionRoutes(deps: ApiDeps) {
       modelVersionId: target.modelVersionId,
       version: target.version,
       alias,
-      reason: body.reason,
+      reason: override ? `override by ${override.owner} (key ${keyId}): ${override.reason}; ${body.reason}` : body.reason,
       requestedBy: keyId,
-      requireApproval: body.requireApproval,
+      requireApproval,
       approvalTimeoutMs,
     };
-    const attempt = { alias, version: target.version, reason: body.reason, requireApproval: body.requireApproval, workflowId };
+    const attempt = { alias, version: target.version, reason: body.reason, requireApproval, workflowId, ...(override && { override: override.reason }) };
     const request = { key: idempotencyKey, route: `POST /v1/models/${modelName}/aliases/${alias}`, requestHash: sha256Hex(await c.req.text()) };
     return answerOnce(c, deps.db, request, async () => {
       let runId: string;
@@ -83,9 +95,10 @@ export function promotionRoutes(deps: ApiDeps) {
         );
       }
       await auditPromotionAttempt(deps.db, { projectId, actor: keyId, action: 'promotion.requested', modelVersionId: target.modelVersionId, details: { ...attempt, runId } });
+      if (override) await recordOverride(deps.db, { projectId, modelVersionId: target.modelVersionId, override: { ...override, alias, workflowId } });
       return {
         status: 202,
-        body: { workflowId, runId, status: workflowStatusPath(workflowId), model: target.modelName, version: target.version, alias, requireApproval: body.requireApproval, ...temporalUiLink(deps, workflowId) },
+        body: { workflowId, runId, status: workflowStatusPath(workflowId), model: target.modelName, version: target.version, alias, requireApproval, ...(override && { override }), ...temporalUiLink(deps, workflowId) },
       };
     });
   });

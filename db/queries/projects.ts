@@ -11,11 +11,13 @@ export interface BootstrapResult {
 }
 
 /**
- * First start: creates the default project and an admin key (the configured one, or a generated one).
- * Later starts change nothing, except registering a newly configured admin key.
+ * First start: creates the default project and an admin key (the configured one, or a generated one), owned by
+ * `adminOwner` (default `admin`). Later starts change nothing, except registering a newly configured admin key
+ * and setting the configured key's owner.
  */
-export async function bootstrapProject(db: Db, opts: { projectName?: string; adminKey?: string }): Promise<BootstrapResult> {
+export async function bootstrapProject(db: Db, opts: { projectName?: string; adminKey?: string; adminOwner?: string }): Promise<BootstrapResult> {
   const name = opts.projectName ?? 'default';
+  const owner = opts.adminOwner ?? 'admin';
   await db.insert(projects).values({ id: newId('prj'), name, installation: true }).onConflictDoNothing();
   // Set on every start too: a project bootstrapped before the column existed becomes the installation's.
   const [project] = await db.update(projects).set({ installation: true }).where(eq(projects.name, name)).returning();
@@ -24,8 +26,9 @@ export async function bootstrapProject(db: Db, opts: { projectName?: string; adm
   if (opts.adminKey) {
     await db
       .insert(apiKeys)
-      .values({ id: newId('key'), projectId: project.id, name: 'admin (FACTORY_ADMIN_KEY)', role: 'admin', keyHash: hashApiKey(opts.adminKey), keyPrefix: displayPrefix(opts.adminKey) })
-      .onConflictDoNothing();
+      .values({ id: newId('key'), projectId: project.id, name: 'admin (FACTORY_ADMIN_KEY)', owner, role: 'admin', keyHash: hashApiKey(opts.adminKey), keyPrefix: displayPrefix(opts.adminKey) })
+      // The configured key belongs to the configured owner, also when it was issued before owners existed.
+      .onConflictDoUpdate({ target: apiKeys.keyHash, set: { owner } });
     return { projectId: project.id, generatedAdminKey: undefined };
   }
   const [anyKey] = await db
@@ -35,7 +38,7 @@ export async function bootstrapProject(db: Db, opts: { projectName?: string; adm
     .limit(1);
   if (anyKey) return { projectId: project.id, generatedAdminKey: undefined };
   const key = generateApiKey();
-  await db.insert(apiKeys).values({ id: newId('key'), projectId: project.id, name: 'admin (generated at first start)', role: 'admin', keyHash: hashApiKey(key), keyPrefix: displayPrefix(key) });
+  await db.insert(apiKeys).values({ id: newId('key'), projectId: project.id, name: 'admin (generated at first start)', owner, role: 'admin', keyHash: hashApiKey(key), keyPrefix: displayPrefix(key) });
   return { projectId: project.id, generatedAdminKey: key };
 }
 

@@ -5,6 +5,7 @@ import { datasetVersions } from './datasets';
 import type { Blessing, EvaluationReport } from '../../domain/model';
 import type { FailureCause } from '../../domain/failure';
 import type { ModelLineage } from '../../domain/lineage';
+import type { InfraValidationRecord } from '../../domain/infra-validation';
 
 export type { ModelLineage } from '../../domain/lineage';
 
@@ -82,6 +83,8 @@ export const modelVersions = pgTable(
     failedAt: timestamp('failed_at', { withTimezone: true }),
     // The last promotion decision on this version: who approved or rejected it, why, when, in which workflow.
     approval: jsonb('approval').$type<PromotionApproval>(),
+    /** What infra-validation found (passed or why not); null when it never ran on this version. */
+    infraValidation: jsonb('infra_validation').$type<InfraValidationRecord>(),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
   },
   (t) => [

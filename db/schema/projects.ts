@@ -20,6 +20,8 @@ export const apiKeys = pgTable(
       .notNull()
       .references(() => projects.id),
     name: text('name').notNull(),
+    /** The person or service the key belongs to (an e-mail or user name): four eyes compare owners, not keys. */
+    owner: text('owner').notNull(),
     role: text('role', { enum: API_KEY_ROLES }).notNull(),
     // sha256 of the key: keys are 256-bit random, so a fast hash is enough and lookups stay O(1).
     keyHash: text('key_hash').notNull().unique(),

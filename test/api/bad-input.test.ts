@@ -45,7 +45,7 @@ describe('bad input gets a clear 4xx and leaves nothing behind', () => {
     it('lets an admin issue, list and revoke keys, and nobody else', async () => {
       const operator = await t.createKey('operator');
       await expectError(await t.request('POST', '/v1/api-keys', { key: operator, json: { name: 'ci', role: 'viewer' } }), 403, 'forbidden');
-      const created = await t.request('POST', '/v1/api-keys', { json: { name: 'dashboard', role: 'viewer' } });
+      const created = await t.request('POST', '/v1/api-keys', { json: { name: 'dashboard', owner: 'dana@example.com', role: 'viewer' } });
       expect(created.status).toBe(201);
       const { id, key } = (await created.json()) as { id: string; key: string };
       expect((await t.request('GET', '/v1/datasets', { key })).status).toBe(200);

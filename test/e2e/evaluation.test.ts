@@ -94,7 +94,9 @@ describe('evaluation on the served model, thresholds and the champion', () => {
     expect(report.champion).toMatchObject({ status: 'none', reason: 'no version of churn-eval holds production yet' });
 
     expect(run?.blessing?.decision).toBe('blessed');
-    expect(run?.blessing?.verdicts?.map((v) => v.passed)).toEqual([true, true, true]);
+    // The three asked for, and the default maxDrop on accuracy (no champion yet, so it passes).
+    expect(run?.blessing?.verdicts?.map((v) => v.passed)).toEqual([true, true, true, true]);
+    expect(run?.blessing?.verdicts?.[3]).toMatchObject({ threshold: { metric: 'accuracy', maxDrop: 0.01, default: true }, passed: true });
     expect(run?.blessing?.verdicts?.[1]?.message).toMatch(/no champion/);
     const [version] = await t.database.db.select().from(modelVersions).where(eq(modelVersions.trainingRunId, result.trainingRunId));
     expect(version?.blessing).toEqual(run?.blessing);
@@ -147,11 +149,24 @@ describe('evaluation on the served model, thresholds and the champion', () => {
     expect(run?.blessing?.verdicts?.map((v) => [v.passed, v.champion !== null])).toEqual([
       [true, true],
       [true, true],
+      [true, true],
     ]);
     expect(run?.blessing?.verdicts?.[0]?.message).toMatch(/against the champion v1/);
     const [version] = await t.database.db.select().from(modelVersions).where(eq(modelVersions.trainingRunId, result.trainingRunId));
     const [production] = await t.database.db.select().from(modelAliases).where(and(eq(modelAliases.modelId, version?.modelId ?? ''), eq(modelAliases.alias, 'production')));
     expect(production?.modelVersionId).toBe(version?.id);
+  });
+
+  it('with no thresholds, a candidate worse than the champion is not blessed: the default maxDrop on accuracy', async () => {
+    const start = await t.request('POST', '/v1/pipelines', { json: { dataset: 'churn-groups', target: 'churned', features: ['noise'], model, endpoint: 'churn-eval' } });
+    expect(start.status).toBe(202);
+    const final = await waitForWorkflow(t, ((await start.json()) as { workflowId: string }).workflowId);
+    const result = final.result as { stage: string; trainingRunId: string; evaluation: { blessed: boolean; failedThresholds: string[]; champion: string } };
+    expect(result).toMatchObject({ stage: 'rejected', evaluation: { blessed: false, champion: 'v3' } });
+    expect(result.evaluation.failedThresholds).toHaveLength(1);
+    expect(result.evaluation.failedThresholds[0]).toMatch(/^default \(no worse than the champion\): accuracy fell by 0\.\d+ against the champion v3 .*maxDrop 0\.0100\)$/);
+    const [run] = await t.database.db.select().from(trainingRuns).where(eq(trainingRuns.id, result.trainingRunId));
+    expect(run?.blessing?.verdicts).toEqual([expect.objectContaining({ threshold: { metric: 'accuracy', maxDrop: 0.01, default: true }, passed: false })]);
   });
 
   it('infraValidateModel passes the served model and stops one with NaN outputs, typed InfraValidationFailed', async () => {

@@ -12,6 +12,9 @@ interface PipelineProgress {
   promotion?: { workflowId: string; state: string; waitingSince: string | null; decision: { decision: string; by: string } | null } | null;
 }
 
+/** For the approval cases: a 5-epoch candidate is worse than the champion, which the default policy would not bless. */
+const ANY_QUALITY = [{ metric: 'accuracy', maxDrop: 1 }];
+
 /** The pipeline's promotion stage end to end: first model, a better one behind an approval, rejections, a timeout, a failed floor. */
 describe('pipeline promotion: no model reaches production unexamined', () => {
   let t: TestFactory;
@@ -91,7 +94,7 @@ describe('pipeline promotion: no model reaches production unexamined', () => {
   });
 
   it('approval required → rejected: the pipeline stops rejected with the reason, production and serving unchanged', async () => {
-    const workflowId = await run({ epochs: 5, seed: 7 }, { requireApproval: true });
+    const workflowId = await run({ epochs: 5, seed: 7 }, { requireApproval: true, thresholds: ANY_QUALITY });
     await untilWaiting(workflowId);
     expect((await decide(workflowId, { decision: 'reject', reason: 'drifted segment' })).status).toBe(200);
     const final = await waitForWorkflow(t, workflowId);
@@ -102,7 +105,7 @@ describe('pipeline promotion: no model reaches production unexamined', () => {
   });
 
   it('approval timeout → rejected', async () => {
-    const workflowId = await run({ epochs: 5, seed: 8 }, { requireApproval: true, approvalTimeout: '2s' });
+    const workflowId = await run({ epochs: 5, seed: 8 }, { requireApproval: true, approvalTimeout: '2s', thresholds: ANY_QUALITY });
     const final = await waitForWorkflow(t, workflowId);
     expect(final.result).toMatchObject({ stage: 'rejected', promotion: { promoted: false, decision: { by: 'timeout' } } });
     expect((final.progress as PipelineProgress).rejection).toMatch(/^approval timed out/);
@@ -127,7 +130,7 @@ describe('pipeline promotion: no model reaches production unexamined', () => {
     const hold = await t.request('POST', '/v1/models/churn/aliases/production', { json: { version: 1, reason: 'hold', requireApproval: true }, key: operatorKey });
     expect(hold.status).toBe(202);
     const { workflowId: holding } = (await hold.json()) as { workflowId: string };
-    const workflowId = await run({ epochs: 5, seed: 10 }, { requireApproval: false });
+    const workflowId = await run({ epochs: 5, seed: 10 }, { requireApproval: false, thresholds: ANY_QUALITY });
     const final = await waitForWorkflow(t, workflowId);
     expect(final.status).toBe('FAILED');
     expect(final.progress).toMatchObject({ stage: 'failed', error: expect.stringContaining(`promote: another promotion of churn's production alias (workflow ${holding})`) as unknown });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { judgeThresholds, shorthandThresholds, validateThresholds } from '../../ml/thresholds';
+import { DEFAULT_MAX_DROP, judgeThresholds, shorthandThresholds, validateThresholds, withDefaultMaxDrop } from '../../ml/thresholds';
 import { blessingFromVerdicts } from '../../ml/blessing';
 import { UserError } from '../../platform/user-error';
 
@@ -70,5 +70,20 @@ describe('shorthands and the blessing', () => {
     const blessing = blessingFromVerdicts(verdicts, { minAccuracy: 0.8 }, null, 'no production version yet');
     expect(blessing).toMatchObject({ decision: 'rejected', reasons: ['roc_auc 0.9000 is below the minimum 0.9500'], championNote: 'no production version yet' });
     expect(blessing.verdicts).toHaveLength(2);
+  });
+});
+
+describe('the default maxDrop on the headline metric', () => {
+  it('adds accuracy (classification) or R² (regression) maxDrop 0.01 unless the pipeline gives that metric a maxDrop', () => {
+    expect(withDefaultMaxDrop('classification', [{ metric: 'roc_auc', min: 0.8 }])).toEqual([{ metric: 'roc_auc', min: 0.8 }, { metric: 'accuracy', maxDrop: DEFAULT_MAX_DROP, default: true }]);
+    expect(withDefaultMaxDrop('regression', [])).toEqual([{ metric: 'r2', maxDrop: 0.01, default: true }]);
+    expect(withDefaultMaxDrop('classification', [{ metric: 'accuracy', maxDrop: 1 }])).toEqual([{ metric: 'accuracy', maxDrop: 1 }]);
+    // A floor is no comparison with the champion: the default still applies.
+    expect(withDefaultMaxDrop('classification', [{ metric: 'accuracy', min: 0.7 }])).toHaveLength(2);
+  });
+  it('rejects a candidate worse than the champion and says the threshold was the default', () => {
+    const [verdict] = judgeThresholds(withDefaultMaxDrop('classification', []), { accuracy: 0.8 }, { label: 'v2', champion: { accuracy: 0.9 }, candidate: { accuracy: 0.8 } });
+    expect(verdict).toMatchObject({ passed: false, champion: 0.9 });
+    expect(verdict?.message).toMatch(/^default \(no worse than the champion\): accuracy fell by 0\.1000 against the champion v2/);
   });
 });

@@ -38,6 +38,12 @@ describe('loadConfig', () => {
     ]);
   });
 
+  it("reads who the bootstrap admin key belongs to, 'admin' by default", () => {
+    expect(loadConfig({}).adminOwner).toBe('admin');
+    expect(loadConfig({ FACTORY_ADMIN_OWNER: 'dana@example.com' }).adminOwner).toBe('dana@example.com');
+    expect(() => loadConfig({ FACTORY_ADMIN_OWNER: 'x'.repeat(201) })).toThrow(/FACTORY_ADMIN_OWNER: must be at most 200 characters/);
+  });
+
   it('treats empty variables as unset', () => {
     expect(loadConfig({ DATABASE_URL: '', PORT: '' }).databaseUrl).toBeUndefined();
   });

@@ -159,7 +159,7 @@ describe('inference data plane', () => {
   });
 
   it('a revoked API key stops working at once on the process that revoked it, despite the key cache', async () => {
-    const created = await t.request('POST', '/v1/api-keys', { json: { name: 'client', role: 'operator' } });
+    const created = await t.request('POST', '/v1/api-keys', { json: { name: 'client', owner: 'client-service', role: 'operator' } });
     const { id, key } = (await created.json()) as { id: string; key: string };
     expect((await predict('swap', { key })).status).toBe(200);
     expect((await t.request('DELETE', `/v1/api-keys/${id}`)).status).toBe(204);

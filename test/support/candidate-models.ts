@@ -5,6 +5,7 @@ import type { ArtifactStore } from '../../artifacts/store';
 import type { Db } from '../../db/client';
 import { datasets, datasetVersions, endpoints, models, modelVersions, trainingRuns } from '../../db/schema';
 import type { ModelOutputSchema } from '../../db/schema/models';
+import type { InfraValidationRecord } from '../../domain/infra-validation';
 import type { Blessing, ClassificationReport, RegressionReport } from '../../domain/model';
 import { exportOnnx } from '../../ml/onnx-export';
 import { newId } from '../../platform/ids';
@@ -26,7 +27,13 @@ export interface CandidateSpec {
   outputSchema?: ModelOutputSchema;
   /** A real dataset version the training run was on (its target column named), instead of a stand-in. */
   trainedOn?: { datasetVersionId: string; target: string };
+  /** Default: blessed with no thresholds. */
+  blessing?: Blessing;
+  /** Default: passed; null: never infra-validated. */
+  infraValidation?: InfraValidationRecord | null;
 }
+
+const PASSED_INFRA_VALIDATION: InfraValidationRecord = { passed: true, rows: 32, latencyCalls: 50, p50Ms: 0.1, p99Ms: 0.5, maxMs: 1, latencyBudgetMs: 50, at: '2026-01-01T00:00:00.000Z' };
 
 /** Where a candidate is registered: a TestFactory, or just a database and an artifact store. */
 export type CandidateHome = Pick<TestFactory, 'projectId'> & { database: { db: Db }; factory: { artifacts: ArtifactStore } };
@@ -109,7 +116,9 @@ export async function insertModelVersion(db: Db, input: CandidateSpec & { projec
       inputSchema: { name: 'features', features: input.features },
       outputSchema,
       evaluation,
-      blessing,
+      blessing: input.blessing ?? blessing,
+      // As a pipeline leaves it: blessed and infra-validated, so the serving guard lets it serve.
+      infraValidation: input.infraValidation === undefined ? PASSED_INFRA_VALIDATION : input.infraValidation,
       modelCard: { model: input.model, version, note: 'registered by a test' },
     });
     return { modelVersionId: id, model: model.name, version };

@@ -9,6 +9,6 @@ export async function otherProjectAdminKey(t: TestFactory): Promise<string> {
   const projectId = newId('prj');
   await t.database.db.insert(projects).values({ id: projectId, name: `tenant-${projectId}` });
   const key = `afk_tenant_admin_${randomUUID()}`;
-  await t.database.db.insert(apiKeys).values({ id: newId('key'), projectId, name: 'tenant admin', role: 'admin', keyHash: hashApiKey(key), keyPrefix: displayPrefix(key) });
+  await t.database.db.insert(apiKeys).values({ id: newId('key'), projectId, name: 'tenant admin', owner: 'tenant-admin', role: 'admin', keyHash: hashApiKey(key), keyPrefix: displayPrefix(key) });
   return key;
 }

@@ -25,7 +25,8 @@ export interface TestFactory {
   artifactRoot: string;
   /** Calls the API in-process, as curl would over HTTP, with the admin key unless another is given. */
   request(method: string, path: string, opts?: { json?: unknown; body?: RequestInit['body']; contentType?: string; key?: string | null }): Promise<Response>;
-  createKey(role: 'viewer' | 'operator' | 'admin' | 'approver'): Promise<string>;
+  /** A key of `role`, owned by `owner` (default: a principal of its own). */
+  createKey(role: 'viewer' | 'operator' | 'admin' | 'approver', owner?: string): Promise<string>;
   /** More workers on the same queues, database and artifacts: a second machine joining the factory. */
   startWorkers(parts: FactoryOptions['parts'], opts?: Pick<FactoryOptions, 'shutdownGraceTimeMs'>): Promise<Factory>;
   stop(): Promise<void>;
@@ -95,9 +96,9 @@ export async function startTestFactory(
         factory.app.request(urlPath, { method, headers, body: json !== undefined ? JSON.stringify(json) : body }),
       );
     },
-    async createKey(role) {
+    async createKey(role, owner) {
       const key = `afk_test_${role}_${randomUUID()}`;
-      await database.db.insert(apiKeys).values({ id: newId('key'), projectId, name: `test ${role}`, role, keyHash: hashApiKey(key), keyPrefix: displayPrefix(key) });
+      await database.db.insert(apiKeys).values({ id: newId('key'), projectId, name: `test ${role}`, owner: owner ?? `test-${role}-${randomUUID().slice(0, 8)}`, role, keyHash: hashApiKey(key), keyPrefix: displayPrefix(key) });
       return key;
     },
     async startWorkers(parts, more = {}) {
