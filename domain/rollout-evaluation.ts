@@ -12,6 +12,8 @@ export interface EvaluateRolloutGatesInput {
   /** ISO timestamps, [from, to). */
   from: string;
   to: string;
+  /** Where stable's window starts when it is not `from`: a last step at 100 % compares with stable's rows since the rollout began. */
+  stableFrom?: string;
   gates: RolloutGates;
 }
 
@@ -22,8 +24,10 @@ export interface RolloutGatesResult {
   breached: GateReading | null;
   /** Predictions in the window: the candidate's on its route, stable's on the stable route. */
   window: { candidate: number; stable: number };
-  /** The candidate had fewer predictions than `gates.minRequests`: every gate passed unjudged. */
+  /** The candidate had fewer predictions than `gates.minRequests`: nothing was judged. */
   belowMinRequests: boolean;
+  /** Why the window cannot pass yet (too few predictions, a gate with no reading), or null when every gate was judged. */
+  insufficient: string | null;
   /** One sentence for the rollout's history. */
   summary: string;
 }
