@@ -313,9 +313,9 @@ export async function endpointController(input: EndpointControllerInput): Promis
       // An activity that gave up (a version deleted under the rollout, a database refusing the change): the rollout
       // ends failed and the controller lives on; anything else is a bug and fails the task, to be fixed and replayed.
       if (!(err instanceof ActivityFailure)) throw err;
-      const why = `could not change traffic: ${err.cause?.message ?? err.message}`;
-      if (rollout.failClosed) return await restoreAfterFailure(rollout, why);
-      finish(rollout, 'failed', why, RolloutFailure.TrafficChangeFailed);
+      const message = err.cause?.message ?? err.message;
+      if (rollout.failClosed) return await restoreAfterFailure(rollout, `${err.activityType} gave up: ${message.replace(/\.$/, '')}`);
+      finish(rollout, 'failed', `could not change traffic: ${message}`, RolloutFailure.TrafficChangeFailed);
     }
   }
 
@@ -327,7 +327,7 @@ export async function endpointController(input: EndpointControllerInput): Promis
     let last = '';
     for (let attempt = 1; attempt <= RESTORE_ATTEMPTS; attempt++) {
       try {
-        return await rollBack(rollout, 'rollback', 'failed', `${why}; traffic returned to the last good version`, 'workflow:' + workflowId, RolloutFailure.TrafficChangeFailed);
+        return await rollBack(rollout, 'rollback', 'failed', `${why}; all traffic is on the last good version`, 'workflow:' + workflowId, RolloutFailure.TrafficChangeFailed);
       } catch (err) {
         if (!(err instanceof ActivityFailure)) throw err;
         last = err.cause?.message ?? err.message;
