@@ -42,6 +42,9 @@ export interface RoutingTableOptions {
   instance?: ServingInstance;
 }
 
+/** How often this process tells served_routes it is alive, whatever the poll interval (a controller ignores servers silent for 30 s). */
+const SERVED_ROUTES_HEARTBEAT_MS = 10_000;
+
 /** How long "no such endpoint" is believed before the database is asked again. */
 const MISSING_TTL_MS = 1_000;
 const MAX_MISSING = 10_000;
@@ -60,6 +63,7 @@ export class RoutingTable {
   private readonly resolving = new Map<string, Promise<EndpointTraffic | undefined>>();
   private readonly refreshes = new Map<string, { again: boolean; done: Promise<void> }>();
   private pollTimer: NodeJS.Timeout | undefined;
+  private heartbeatTimer: NodeJS.Timeout | undefined;
   private polling: Promise<void> | undefined;
   private unlisten: (() => Promise<void>) | undefined;
   private stopped = false;
@@ -80,11 +84,14 @@ export class RoutingTable {
       });
     }
     this.schedulePoll();
+    this.heartbeatTimer = setInterval(() => void this.heartbeat(), SERVED_ROUTES_HEARTBEAT_MS);
+    this.heartbeatTimer.unref();
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.pollTimer) clearTimeout(this.pollTimer);
+    if (this.heartbeatTimer) clearInterval(this.heartbeatTimer);
     await this.unlisten?.();
     await this.polling;
     await Promise.allSettled([...this.refreshes.values()].map((r) => r.done));
@@ -151,7 +158,6 @@ export class RoutingTable {
 
   /** Compares every endpoint's updated_at with what is held and reloads those that moved (all of them with `reloadAll`). */
   async poll(opts: { reloadAll?: boolean } = {}): Promise<void> {
-    if (this.keyById.size > 0) await heartbeatServedRoutes(this.opts.db, this.instance.instanceId);
     const rows = await listEndpointChanges(this.opts.db);
     const present = new Set<string>();
     const reloads: Promise<void>[] = [];
@@ -170,6 +176,12 @@ export class RoutingTable {
       if (!present.has(id)) this.forget(id, key);
     }
     await Promise.all(reloads);
+  }
+
+  /** Marks this process' served_routes rows alive; a failure only makes them go stale sooner. */
+  private async heartbeat(): Promise<void> {
+    if (this.stopped || this.keyById.size === 0) return;
+    await heartbeatServedRoutes(this.opts.db, this.instance.instanceId).catch((err: unknown) => this.opts.logger.warn({ err }, 'could not heartbeat served routes'));
   }
 
   private onChanged(endpointId: string): void {

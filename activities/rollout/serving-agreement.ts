@@ -7,7 +7,7 @@ import { judgeServing, type AwaitServingAgreementInput, type ServingAgreement } 
 import { UserError } from '../../platform/user-error';
 import type { ActivityDeps } from '../deps';
 
-/** A server whose last heartbeat (every routing poll, FACTORY_ROUTING_POLL_MS) is older than this is gone and ignored. */
+/** A server whose last heartbeat (every 10 s, see serving/routing-table.ts) is older than this is gone and ignored. */
 export const SERVING_STALE_AFTER_MS = 30_000;
 const CHECK_EVERY_MS = 200;
 

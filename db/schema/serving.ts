@@ -4,7 +4,7 @@ import { endpoints } from './endpoints';
 
 /**
  * What each serving process actually serves, per endpoint it holds and route: written on every load or reload
- * of the endpoint's routing, heart-beaten on every poll, deleted when the process stops. A rollout's controller
+ * of the endpoint's routing, heart-beaten every 10 s, deleted when the process stops. A rollout's controller
  * reads it to know every live server serves the step's versions before it bakes.
  */
 export const servedRoutes = pgTable(

@@ -122,8 +122,9 @@ describe('however a rollout ends, the endpoint and the registry agree', () => {
   it('gate breach after the candidate took 100 % (and production): both go back', async () => {
     const c = await endpointOnGood('ends-breach');
     await c.deploy({ rolloutId: 'r', candidate: v.nan, strategy: { type: 'canary', steps: [{ weight: 100, bakeSeconds: 3 }] }, gates: { errorRate: 0.05, minRequests: 5, ...fast } });
-    expect(await withTraffic('ends-breach', c.outcome('r'))).toMatchObject({ status: 'rolled_back', failure: 'gate_breached', breached: { gate: 'errorRate' } });
+    const end = await withTraffic('ends-breach', c.outcome('r'));
     expect(await servedAndProduction('ends-breach')).toEqual(onlyOn(v.good));
+    expect(end).toMatchObject({ status: 'rolled_back', failure: 'gate_breached', breached: { gate: 'errorRate' } });
   });
 
   it('abort at 100 %: both go back', async () => {
