@@ -1,3 +1,4 @@
+import type { ExpectedRoutes, ServingLoadFailure } from './serving-agreement';
 import type { GateReading, RolloutGates } from './rollout';
 
 /** One bake window of a rollout step: the candidate's rows on its route against stable's rows on the same endpoint and window. */
@@ -14,6 +15,8 @@ export interface EvaluateRolloutGatesInput {
   to: string;
   /** Where stable's window starts when it is not `from`: a last step at 100 % compares with stable's rows since the rollout began. */
   stableFrom?: string;
+  /** What each route should serve: a live server that reports it could not load one of these is named in the result. */
+  expectedServing?: ExpectedRoutes;
   gates: RolloutGates;
 }
 
@@ -30,6 +33,8 @@ export interface RolloutGatesResult {
   insufficient: string | null;
   /** One sentence for the rollout's history. */
   summary: string;
+  /** A live server that could not load a version of `expectedServing` (a server that began serving mid-bake), or null. */
+  servingLoadFailure?: ServingLoadFailure | null;
 }
 
 /** Pass marks of the digital twin; see DEFAULT_SIMULATION_THRESHOLDS for what applies when one is left out. */

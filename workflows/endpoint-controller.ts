@@ -2,6 +2,7 @@ import { ActivityFailure, allHandlersFinished, condition, continueAsNew, log, pa
 import type { Activities } from '../activities';
 import { DEFAULT_GATE_INTERVAL_SECONDS, DEFAULT_MAX_BAKE_EXTENSION_SECONDS, type EndpointRolloutSummary, type GateReading } from '../domain/rollout';
 import type { RolloutGatesResult } from '../domain/rollout-evaluation';
+import type { ExpectedRoutes, ServingLoadFailure } from '../domain/serving-agreement';
 import { databaseActivityOptions } from './activity-options';
 import {
   abortUpdate,
@@ -359,7 +360,7 @@ export async function endpointController(input: EndpointControllerInput): Promis
     rollout.insufficient = null;
     const read = async (): Promise<boolean> => {
       seen.latest = await readGates(rollout, i);
-      return seen.latest.breached !== null;
+      return seen.latest.breached !== null || !!seen.latest.servingLoadFailure;
     };
     if ((await bakeReading(rollout, step.bakeMs, intervalMs, read)) === 'interrupted') return 'interrupted';
     const extension = Math.max(0, gates.maxBakeExtensionSeconds ?? DEFAULT_MAX_BAKE_EXTENSION_SECONDS) * 1000;
@@ -370,6 +371,8 @@ export async function endpointController(input: EndpointControllerInput): Promis
     }
     const result = seen.latest;
     const where = `step ${i + 1} of ${rollout.plan.length}`;
+    // A server that began serving the endpoint mid-bake and could not load the step's versions.
+    if (result?.servingLoadFailure) return loadFailed(rollout, result.servingLoadFailure, where);
     if (result?.breached) {
       rollout.breached = result.breached;
       return { failure: RolloutFailure.GateBreached, reason: `gate ${result.breached.gate} breached at ${where}: ${formatReading(result.breached)}; ${describe(rollout.candidate)} rolled back` };
@@ -401,6 +404,7 @@ export async function endpointController(input: EndpointControllerInput): Promis
       // A window that has not yet begun (the same millisecond) reads as one millisecond.
       to: Date.parse(to) > Date.parse(from) ? to : new Date(Date.parse(from) + 1).toISOString(),
       ...(route === 'stable' && { stableFrom: new Date(Date.parse(rollout.startedAt) - (step?.bakeMs ?? 0)).toISOString() }),
+      expectedServing: expectedRoutes(),
       gates: rollout.gates ?? {},
     });
     rollout.gateReads = (rollout.gateReads ?? 0) + 1;
@@ -409,27 +413,33 @@ export async function endpointController(input: EndpointControllerInput): Promis
     return result;
   }
 
+  /** What each route serves once the controller's last change is loaded everywhere. */
+  function expectedRoutes(): ExpectedRoutes {
+    return { stable: state.stable?.versionId ?? null, canary: state.canary?.versionId ?? null, shadow: state.shadow?.versionId ?? null };
+  }
+
   /** Waits until every live server serves what the endpoint now asks for; why to roll back when one cannot. */
   async function checkServing(rollout: RolloutState, i: number): Promise<{ failure: string; reason: string } | null> {
     if (!state.endpointId) return null;
     const agreement = await awaitServingAgreement({
       projectId: state.projectId,
       endpointId: state.endpointId,
-      expected: { stable: state.stable?.versionId ?? null, canary: state.canary?.versionId ?? null, shadow: state.shadow?.versionId ?? null },
+      expected: expectedRoutes(),
       timeoutMs: SERVING_AGREEMENT_TIMEOUT_MS,
     });
     rollout.serving = agreement;
     const where = `step ${i + 1} of ${rollout.plan.length}`;
-    const f = agreement.loadFailure;
-    if (f) {
-      const version = f.versionId === rollout.candidate.versionId ? describe(rollout.candidate) : `model version ${f.versionId}`;
-      return { failure: RolloutFailure.CandidateLoadFailed, reason: `${version} failed to load on server ${f.host} (pid ${f.pid}, instance ${f.instanceId}) for its ${f.route} route at ${where}: ${f.error}; ${describe(rollout.candidate)} rolled back` };
-    }
+    if (agreement.loadFailure) return loadFailed(rollout, agreement.loadFailure, where);
     if (!agreement.agreed) {
       const who = agreement.disagreeing.map((d) => `${d.host} (pid ${d.pid}) serves ${d.serves ?? 'nothing'} on ${d.route} instead of ${d.expected ?? 'nothing'}`).join('; ');
       return { failure: RolloutFailure.ServingDisagrees, reason: `servers did not serve ${where}'s versions within ${SERVING_AGREEMENT_TIMEOUT_MS / 1000} s: ${who}; ${describe(rollout.candidate)} rolled back` };
     }
     return null;
+  }
+
+  function loadFailed(rollout: RolloutState, f: ServingLoadFailure, where: string): { failure: string; reason: string } {
+    const version = f.versionId === rollout.candidate.versionId ? describe(rollout.candidate) : `model version ${f.versionId}`;
+    return { failure: RolloutFailure.CandidateLoadFailed, reason: `${version} failed to load on server ${f.host} (pid ${f.pid}, instance ${f.instanceId}) for its ${f.route} route at ${where}: ${f.error}; ${describe(rollout.candidate)} rolled back` };
   }
 
   /**

@@ -5,6 +5,9 @@ import type { InferenceSession } from 'onnxruntime-node';
 import { endpoints, models, modelVersions, predictions } from '../../db/schema';
 import type { ModelOutputSchema } from '../../db/schema/models';
 import { readPredictionWindow } from '../../db/queries/prediction-window';
+import { liveServedRoutes } from '../../db/queries/served-routes';
+import { judgeServing } from '../../domain/serving-agreement';
+import { SERVING_STALE_AFTER_MS } from '../rollout/serving-agreement';
 import type {
   EvaluateRolloutGatesInput,
   LatencySummary,
@@ -84,7 +87,10 @@ export function createRolloutGateActivities(deps: Pick<ActivityDeps, 'db' | 'art
         throw new UserError('rollout_task_mismatch', `The candidate is a ${candidate.outputs.kind} model and the stable version a ${stable.outputs.kind} one; their outputs cannot be compared.`, 422, { field: 'candidateVersionId' });
       }
       const evaluation = evaluateGates(input.gates, { candidate, stable: stable && stable.total > 0 ? stable : null });
-      return { ...evaluation, window: { candidate: candidate.total, stable: stable?.total ?? 0 } };
+      const servingLoadFailure = input.expectedServing
+        ? judgeServing(await liveServedRoutes(db, input.endpointId, new Date(Date.now() - SERVING_STALE_AFTER_MS)), input.expectedServing).loadFailure
+        : undefined;
+      return { ...evaluation, window: { candidate: candidate.total, stable: stable?.total ?? 0 }, ...(servingLoadFailure !== undefined && { servingLoadFailure }) };
     },
 
     /**

@@ -8,6 +8,7 @@ import {
   abortUpdate,
   deployUpdate,
   endpointControllerWorkflowId,
+  endpointStatusQuery,
   factorySearchAttributes,
   rolloutOutcomeUpdate,
   type DeployRequest,
@@ -165,6 +166,25 @@ describe('however a rollout ends, the endpoint and the registry agree', () => {
     expect(end).toMatchObject({ status: 'rolled_back', failure: 'candidate_load_failed', serving: { loadFailure: { versionId: v.unloadable.versionId, pid: process.pid } } });
     expect(end.outcome).toContain(`failed to load on server ${end.serving?.loadFailure?.host} (pid ${process.pid}`);
     expect(await servedAndProduction('ends-unloadable')).toEqual(onlyOn(v.good));
+  });
+
+  it('a server that starts serving mid-bake and cannot load the candidate: rolled back at the next gate read, naming it', async () => {
+    const c = await endpointOnGood('ends-late-server');
+    await c.deploy({ rolloutId: 'r', candidate: v.better, strategy: { type: 'canary', steps: [{ weight: 50, bakeSeconds: 120 }, { weight: 100, bakeSeconds: 0 }] }, gates: { errorRate: 0.1, gateIntervalSeconds: 1 }, waitForFirstStep: true });
+    // The step passed its pre-bake check (this process serves it) and bakes; gates are read every second.
+    await expect.poll(async () => (await c.handle.query(endpointStatusQuery)).rollout?.gateReads ?? 0, { timeout: 15_000 }).toBeGreaterThanOrEqual(1);
+    const [row] = await t.database.db.select({ id: endpoints.id }).from(endpoints).where(and(eq(endpoints.projectId, t.projectId), eq(endpoints.name, 'ends-late-server')));
+    // What a routing table writes when its load of the canary fails (serving/routing-table.ts), from another machine.
+    await t.database.db.insert(servedRoutes).values([
+      { instanceId: 'srv_late', host: 'edge-7', pid: 4242, endpointId: row?.id ?? '', route: 'stable', versionId: v.good.versionId, wantedVersionId: v.good.versionId },
+      { instanceId: 'srv_late', host: 'edge-7', pid: 4242, endpointId: row?.id ?? '', route: 'canary', versionId: null, wantedVersionId: v.better.versionId, loadError: 'No space left on device' },
+    ]);
+    const started = Date.now();
+    const end = await c.outcome('r');
+    expect(Date.now() - started).toBeLessThan(30_000);
+    expect(end).toMatchObject({ status: 'rolled_back', failure: 'candidate_load_failed' });
+    expect(end.outcome).toContain('failed to load on server edge-7 (pid 4242, instance srv_late) for its canary route at step 1 of 2: No space left on device');
+    expect(await servedAndProduction('ends-late-server')).toEqual(onlyOn(v.good));
   });
 
   it('an activity that gives up mid-rollout (a gate read that cannot compare): traffic returns, the rollout says why', async () => {
