@@ -492,6 +492,10 @@ describe('progressive delivery: the endpoint controller rolls candidates out and
       status: 422,
       code: 'invalid_rollout_strategy',
     });
+    expect(await codeOf(await rollout('rules', { version: v.good, strategy: 'canary', steps: [{ weight: 50, bakeSeconds: 1 }, { weight: 100, bakeSeconds: 0 }], gates: { errorRate: 0.1, gateIntervalSeconds: 0 } }))).toMatchObject({
+      status: 422,
+      field: 'gates.gateIntervalSeconds',
+    });
     expect(await codeOf(await rollout('rules', { version: 99, strategy: 'allAtOnce' }))).toMatchObject({ status: 404, code: 'model_version_not_found' });
     expect(await codeOf(await rollout('rules', { alias: 'staging', strategy: 'allAtOnce' }))).toMatchObject({ status: 404, code: 'alias_not_set' });
     expect(await codeOf(await rollout('rules', { version: v.good, strategy: 'sideways' }))).toMatchObject({ status: 422, field: 'strategy' });
