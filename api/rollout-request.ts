@@ -20,6 +20,9 @@ export const rolloutStrategyFields = {
       predictionShiftPsi: z.number().positive().optional(),
       minAccuracy: z.number().min(0).max(1).optional(),
       minRequests: z.number().int().min(0).optional(),
+      onInsufficientTraffic: z.enum(['rollback', 'promote']).optional(),
+      maxBakeExtensionSeconds: bakeSeconds.optional(),
+      gateIntervalSeconds: z.number().min(0.1).max(24 * 3600).optional(),
     })
     .strict()
     .optional(),

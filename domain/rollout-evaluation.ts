@@ -1,3 +1,4 @@
+import type { ExpectedRoutes, ServingLoadFailure } from './serving-agreement';
 import type { GateReading, RolloutGates } from './rollout';
 
 /** One bake window of a rollout step: the candidate's rows on its route against stable's rows on the same endpoint and window. */
@@ -12,6 +13,10 @@ export interface EvaluateRolloutGatesInput {
   /** ISO timestamps, [from, to). */
   from: string;
   to: string;
+  /** Where stable's window starts when it is not `from`: a last step at 100 % compares with stable's rows since the rollout began. */
+  stableFrom?: string;
+  /** What each route should serve: a live server that reports it could not load one of these is named in the result. */
+  expectedServing?: ExpectedRoutes;
   gates: RolloutGates;
 }
 
@@ -22,10 +27,14 @@ export interface RolloutGatesResult {
   breached: GateReading | null;
   /** Predictions in the window: the candidate's on its route, stable's on the stable route. */
   window: { candidate: number; stable: number };
-  /** The candidate had fewer predictions than `gates.minRequests`: every gate passed unjudged. */
+  /** The candidate had fewer predictions than `gates.minRequests`: nothing was judged. */
   belowMinRequests: boolean;
+  /** Why the window cannot pass yet (too few predictions, a gate with no reading), or null when every gate was judged. */
+  insufficient: string | null;
   /** One sentence for the rollout's history. */
   summary: string;
+  /** A live server that could not load a version of `expectedServing` (a server that began serving mid-bake), or null. */
+  servingLoadFailure?: ServingLoadFailure | null;
 }
 
 /** Pass marks of the digital twin; see DEFAULT_SIMULATION_THRESHOLDS for what applies when one is left out. */

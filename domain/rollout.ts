@@ -14,9 +14,22 @@ export interface RolloutGates {
   predictionShiftPsi?: number;
   /** Smallest accuracy of the candidate on predictions that have feedback labels (classification). */
   minAccuracy?: number;
-  /** Fewest candidate predictions a window needs before its readings count; with fewer, gates pass and say so. */
+  /** Fewest candidate predictions a window needs before its readings count (default DEFAULT_MIN_REQUESTS); with fewer, nothing is judged and nothing passes. */
   minRequests?: number;
+  /** What a step does when its bake (and every extension) ends without enough data: roll back (default), or promote and say so. */
+  onInsufficientTraffic?: 'rollback' | 'promote';
+  /** How long a step's bake may be extended, in total, waiting for enough data (default DEFAULT_MAX_BAKE_EXTENSION_SECONDS). */
+  maxBakeExtensionSeconds?: number;
+  /** How often gates are read during a bake (default DEFAULT_GATE_INTERVAL_SECONDS); a breach rolls back at once. */
+  gateIntervalSeconds?: number;
 }
+
+/** Candidate predictions a step's window needs before its gates are judged, unless the rollout says otherwise. */
+export const DEFAULT_MIN_REQUESTS = 50;
+/** How long a step waits, beyond its bake, for enough data before it gives up. */
+export const DEFAULT_MAX_BAKE_EXTENSION_SECONDS = 3600;
+/** How often gates are read while a step bakes. */
+export const DEFAULT_GATE_INTERVAL_SECONDS = 30;
 
 export type GateName = 'errorRate' | 'p99LatencyMs' | 'predictionShiftPsi' | 'minAccuracy';
 
@@ -27,6 +40,7 @@ export interface GateReading {
   /** null when the window had no data for it (no traffic, no labels). */
   value: number | null;
   samples: number;
+  /** Judged and within its threshold; a gate with no reading, or on too few predictions, has not passed. */
   passed: boolean;
 }
 

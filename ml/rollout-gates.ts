@@ -1,5 +1,5 @@
 import { distinctEdges, PROBABILITY_BINS, VALUE_QUANTILES, type OutputHistogram, type PredictionWindow } from '../domain/prediction-window';
-import type { GateName, GateReading, RolloutGates } from '../domain/rollout';
+import { DEFAULT_MIN_REQUESTS, type GateName, type GateReading, type RolloutGates } from '../domain/rollout';
 import { populationStabilityIndex } from './drift';
 import { binIndex } from './drift-baseline';
 
@@ -92,22 +92,25 @@ export interface WindowReadings {
 export interface GateEvaluation {
   /** One reading per configured gate, in GATE_ORDER. */
   readings: GateReading[];
-  /** The first gate in GATE_ORDER that failed, or null. */
+  /** The first gate in GATE_ORDER judged and out of bounds, or null. */
   breached: GateReading | null;
-  /** The candidate had fewer predictions than `minRequests`: every gate passed without being judged. */
+  /** The candidate had fewer predictions than `minRequests`: nothing was judged. */
   belowMinRequests: boolean;
+  /** Why the window cannot pass yet (too few predictions, a gate with no reading, no labels), or null when every gate was judged. */
+  insufficient: string | null;
   /** One sentence for the rollout's history: what was judged on how many predictions, and the verdict. */
   summary: string;
 }
 
 /**
- * Holds a window's readings to the gates. A gate passes when its value is within its threshold, or when the
- * window had nothing to measure (value null: no traffic, no stable rows, no labels). With fewer candidate
- * predictions than `minRequests` every gate passes and the result says so.
+ * Holds a window's readings to the gates. Guards fail closed: a gate passes only when it was judged (enough
+ * candidate predictions, a value to read) and is within its threshold. With fewer candidate predictions than
+ * `minRequests` (default DEFAULT_MIN_REQUESTS) nothing is judged; a gate with nothing to read (no stable rows to
+ * compare with, no feedback labels) leaves the window insufficient, not passed.
  */
 export function evaluateGates(gates: RolloutGates, window: WindowReadings): GateEvaluation {
   const { candidate, stable } = window;
-  const minRequests = gates.minRequests ?? 0;
+  const minRequests = gates.minRequests ?? DEFAULT_MIN_REQUESTS;
   const belowMinRequests = candidate.total < minRequests;
   const answered = candidate.total - candidate.errors;
   const measured: Record<GateName, { value: number | null; samples: number }> = {
@@ -124,22 +127,39 @@ export function evaluateGates(gates: RolloutGates, window: WindowReadings): Gate
     const threshold = gates[gate];
     if (threshold === undefined) continue;
     const { value, samples } = measured[gate];
-    readings.push({ gate, threshold, value, samples, passed: belowMinRequests || value === null || within(gate, value, threshold) });
+    readings.push({ gate, threshold, value, samples, passed: !belowMinRequests && value !== null && within(gate, value, threshold) });
   }
-  const breached = readings.find((r) => !r.passed) ?? null;
-  return { readings, breached, belowMinRequests, summary: summarise(candidate.total, minRequests, belowMinRequests, breached) };
+  // Too few predictions to judge: a breach on a handful of requests is noise, and so is a pass.
+  const breached = belowMinRequests ? null : (readings.find((r) => r.value !== null && !r.passed) ?? null);
+  const unread = readings.filter((r) => r.value === null).map((r) => r.gate);
+  const insufficient = belowMinRequests
+    ? `${candidate.total} candidate predictions, fewer than the ${minRequests} minRequests asks for`
+    : unread.length > 0
+      ? `no reading for ${unread.map((g) => `${g} (${NO_READING[g]})`).join(', ')}`
+      : null;
+  return { readings, breached, belowMinRequests, insufficient, summary: summarise(candidate.total, insufficient, breached) };
 }
+
+/** What a gate with no reading lacked. */
+const NO_READING: Record<GateName, string> = {
+  errorRate: 'no candidate predictions',
+  p99LatencyMs: 'no candidate predictions',
+  predictionShiftPsi: 'no answered predictions of both versions to compare',
+  minAccuracy: 'no feedback labels on candidate predictions',
+};
 
 /** Upper bounds for error rate, latency and shift; a lower bound for accuracy. */
 function within(gate: GateName, value: number, threshold: number): boolean {
   return gate === 'minAccuracy' ? value >= threshold : value <= threshold;
 }
 
-function summarise(total: number, minRequests: number, belowMinRequests: boolean, breached: GateReading | null): string {
-  if (belowMinRequests) return `${total} candidate predictions, fewer than the ${minRequests} minRequests asks for: every gate passes unjudged.`;
-  if (!breached) return `Every gate passed on ${total} candidate predictions.`;
-  const bound = breached.gate === 'minAccuracy' ? 'below the minimum' : 'over the limit';
-  return `Gate ${breached.gate} breached: ${formatReading(breached.value)} is ${bound} of ${breached.threshold} (${breached.samples} samples).`;
+function summarise(total: number, insufficient: string | null, breached: GateReading | null): string {
+  if (breached) {
+    const bound = breached.gate === 'minAccuracy' ? 'below the minimum' : 'over the limit';
+    return `Gate ${breached.gate} breached: ${formatReading(breached.value)} is ${bound} of ${breached.threshold} (${breached.samples} samples).`;
+  }
+  if (insufficient) return `Not enough data to judge: ${insufficient}; nothing passed.`;
+  return `Every gate passed on ${total} candidate predictions.`;
 }
 
 function formatReading(value: number | null): string {

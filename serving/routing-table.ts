@@ -1,9 +1,13 @@
+import os from 'node:os';
 import type { DatabaseHandle, Db } from '../db/client';
+import { forgetServedRoutes, heartbeatServedRoutes, reportServedRoutes, type ServedRoute, type ServingInstance } from '../db/queries/served-routes';
+import { newId } from '../platform/ids';
 import { ENDPOINT_CHANGED_CHANNEL } from '../db/queries/endpoints';
 import { listEndpointChanges, readEndpointTraffic, type EndpointTrafficRow } from '../db/queries/endpoint-traffic';
 import type { Logger } from '../platform/logger';
 import type { ServingMetrics } from './metrics';
 import { versionLabel, type ServedVersion } from './served-version';
+import type { TrafficRoute } from '../domain/rollout';
 import type { SessionCache } from './session-cache';
 
 /** Where an endpoint's traffic goes, as the data plane holds it in memory. */
@@ -34,7 +38,12 @@ export interface RoutingTableOptions {
   pollMs: number;
   /** LISTEN for ENDPOINT_CHANGED_CHANNEL; without it changes arrive by polling only. */
   listen?: DatabaseHandle['listen'];
+  /** How this process names itself in served_routes (default: a new id, this host and pid). */
+  instance?: ServingInstance;
 }
+
+/** How often this process tells served_routes it is alive, whatever the poll interval (a controller ignores servers silent for 30 s). */
+const SERVED_ROUTES_HEARTBEAT_MS = 10_000;
 
 /** How long "no such endpoint" is believed before the database is asked again. */
 const MISSING_TTL_MS = 1_000;
@@ -54,11 +63,16 @@ export class RoutingTable {
   private readonly resolving = new Map<string, Promise<EndpointTraffic | undefined>>();
   private readonly refreshes = new Map<string, { again: boolean; done: Promise<void> }>();
   private pollTimer: NodeJS.Timeout | undefined;
+  private heartbeatTimer: NodeJS.Timeout | undefined;
   private polling: Promise<void> | undefined;
   private unlisten: (() => Promise<void>) | undefined;
   private stopped = false;
+  /** Who this process is in served_routes, where it reports what it actually serves. */
+  readonly instance: ServingInstance;
 
-  constructor(private readonly opts: RoutingTableOptions) {}
+  constructor(private readonly opts: RoutingTableOptions) {
+    this.instance = opts.instance ?? { instanceId: newId('srv'), host: os.hostname(), pid: process.pid };
+  }
 
   async start(): Promise<void> {
     if (this.opts.listen) {
@@ -70,14 +84,19 @@ export class RoutingTable {
       });
     }
     this.schedulePoll();
+    this.heartbeatTimer = setInterval(() => void this.heartbeat(), SERVED_ROUTES_HEARTBEAT_MS);
+    this.heartbeatTimer.unref();
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.pollTimer) clearTimeout(this.pollTimer);
+    if (this.heartbeatTimer) clearInterval(this.heartbeatTimer);
     await this.unlisten?.();
     await this.polling;
     await Promise.allSettled([...this.refreshes.values()].map((r) => r.done));
+    // A process that stops serves nothing: its reports must not hold a rollout's agreement check.
+    await forgetServedRoutes(this.opts.db, this.instance.instanceId).catch((err: unknown) => this.opts.logger.warn({ err }, 'could not withdraw this server from served_routes; its rows go stale instead'));
   }
 
   /** The endpoint's traffic if it is loaded: the per-request path, no I/O. */
@@ -159,6 +178,12 @@ export class RoutingTable {
     await Promise.all(reloads);
   }
 
+  /** Marks this process' served_routes rows alive; a failure only makes them go stale sooner. */
+  private async heartbeat(): Promise<void> {
+    if (this.stopped || this.keyById.size === 0) return;
+    await heartbeatServedRoutes(this.opts.db, this.instance.instanceId).catch((err: unknown) => this.opts.logger.warn({ err }, 'could not heartbeat served routes'));
+  }
+
   private onChanged(endpointId: string): void {
     if (this.keyById.has(endpointId)) void this.refresh(endpointId);
     // An endpoint this process does not hold: maybe a new one somebody asked for a moment ago.
@@ -192,14 +217,16 @@ export class RoutingTable {
     }
     const previous = key === undefined ? undefined : this.byKey.get(key)?.traffic;
     let complete = true;
+    const loadErrors: Partial<Record<TrafficRoute, string>> = {};
     // Warm each new version before the table points at it; one that fails keeps its route where it was.
-    const ready = async (fresh: ServedVersion | null, kept: ServedVersion | null, route: string): Promise<ServedVersion | null> => {
+    const ready = async (fresh: ServedVersion | null, kept: ServedVersion | null, route: TrafficRoute): Promise<ServedVersion | null> => {
       if (!fresh || fresh.id === kept?.id || this.opts.sessions.isWarm(fresh.id)) return fresh;
       try {
         await this.opts.sessions.warm(fresh);
         return fresh;
       } catch (err) {
         complete = false;
+        loadErrors[route] = err instanceof Error ? err.message : String(err);
         this.opts.logger.error(
           { err, endpoint: row.name, route, modelVersionId: fresh.id, kept: kept?.id ?? null },
           `model version ${versionLabel(fresh)} failed to load; the ${route} route keeps ${kept ? versionLabel(kept) : 'no version'}`,
@@ -227,10 +254,24 @@ export class RoutingTable {
     this.keyById.set(row.id, newKey);
     this.missing.delete(newKey);
     this.setGauges(traffic);
+    await this.report(traffic, { stable: row.stable?.id ?? null, canary: row.canary?.id ?? null, shadow: row.shadow?.id ?? null }, loadErrors);
+  }
+
+  /** Tells served_routes what this process now serves on each route of the endpoint, and what it could not load. */
+  private async report(traffic: EndpointTraffic, wanted: Record<TrafficRoute, string | null>, loadErrors: Partial<Record<TrafficRoute, string>>): Promise<void> {
+    const serves: Record<TrafficRoute, string | null> = { stable: traffic.stable?.id ?? null, canary: traffic.canary?.version.id ?? null, shadow: traffic.shadow?.id ?? null };
+    const routes: ServedRoute[] = (['stable', 'canary', 'shadow'] as const).map((route) => ({ route, versionId: serves[route], wantedVersionId: wanted[route], loadError: loadErrors[route] ?? null }));
+    try {
+      await reportServedRoutes(this.opts.db, this.instance, traffic.endpointId, routes);
+    } catch (err) {
+      // Serving goes on; a rollout's agreement check waits for the next report (the next poll retries the load when one failed).
+      this.opts.logger.warn({ err, endpoint: traffic.name }, 'could not report served routes');
+    }
   }
 
   private forget(endpointId: string, key: string): void {
     const entry = this.byKey.get(key);
+    void forgetServedRoutes(this.opts.db, this.instance.instanceId, endpointId).catch(() => {});
     this.keyById.delete(endpointId);
     this.byKey.delete(key);
     if (entry) this.opts.metrics?.setTraffic(entry.traffic.projectName, entry.traffic.name, [], -1);

@@ -61,6 +61,7 @@ export function planRollout(strategy: RolloutStrategy): PlannedStep[] {
 export function checkStrategy(request: Pick<DeployRequest, 'strategy' | 'gates'>): PlannedStep[] {
   const plan = planRollout(request.strategy);
   const type = request.strategy.type;
+  checkGateSettings(request.gates);
   if ((type === 'canary' || type === 'linear') && !hasGates(request.gates)) {
     throw refuse(
       RolloutRefusal.GatesRequired,
@@ -69,6 +70,19 @@ export function checkStrategy(request: Pick<DeployRequest, 'strategy' | 'gates'>
     );
   }
   return plan;
+}
+
+/** Refuses gate settings a rollout cannot run with (a zero interval would read gates in a tight loop). */
+function checkGateSettings(gates: RolloutGates | undefined): void {
+  if (!gates) return;
+  const invalid = (field: string, why: string): never => {
+    throw refuse(RolloutRefusal.InvalidStrategy, `gates.${field} ${why}.`, { field: `gates.${field}` });
+  };
+  const { gateIntervalSeconds: interval, maxBakeExtensionSeconds: extension, onInsufficientTraffic: onShort, minRequests } = gates;
+  if (interval !== undefined && !(typeof interval === 'number' && Number.isFinite(interval) && interval >= 0.1 && interval <= 24 * 3600)) invalid('gateIntervalSeconds', 'must be between 0.1 and 86400');
+  if (extension !== undefined && !isBake(extension)) invalid('maxBakeExtensionSeconds', 'must be between 0 and 604800');
+  if (onShort !== undefined && onShort !== 'rollback' && onShort !== 'promote') invalid('onInsufficientTraffic', 'must be "rollback" or "promote"');
+  if (minRequests !== undefined && !isWhole(minRequests, 0, Number.MAX_SAFE_INTEGER)) invalid('minRequests', 'must be a whole number of at least 0');
 }
 
 /** Refuses a deploy the endpoint cannot take now; the same checks run in the validator and, once the state is loaded, in the handler. */

@@ -1,11 +1,14 @@
-import { ActivityFailure, allHandlersFinished, condition, continueAsNew, patched, proxyActivities, setCurrentDetails, setHandler, workflowInfo } from '@temporalio/workflow';
+import { ActivityFailure, allHandlersFinished, condition, continueAsNew, log, patched, proxyActivities, setCurrentDetails, setHandler, sleep, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../activities';
-import type { EndpointRolloutSummary, GateReading } from '../domain/rollout';
+import { DEFAULT_GATE_INTERVAL_SECONDS, DEFAULT_MAX_BAKE_EXTENSION_SECONDS, type EndpointRolloutSummary, type GateReading } from '../domain/rollout';
+import type { RolloutGatesResult } from '../domain/rollout-evaluation';
+import type { ExpectedRoutes, ServingLoadFailure } from '../domain/serving-agreement';
 import { databaseActivityOptions } from './activity-options';
 import {
   abortUpdate,
   deployUpdate,
   endpointStatusQuery,
+  GATES_FAIL_CLOSED,
   pauseUpdate,
   promoteNowUpdate,
   resumeUpdate,
@@ -33,6 +36,12 @@ const RECORD_PAUSE_ON_ENDPOINT = 'record-pause-on-endpoint';
 const { evaluateRolloutGates } = proxyActivities<Activities>({ ...databaseActivityOptions, startToCloseTimeout: '5 minutes' });
 /** Replays recorded requests against the candidate offline. */
 const { simulateRollout } = proxyActivities<Activities>({ ...databaseActivityOptions, startToCloseTimeout: '15 minutes' });
+/** How long every live server gets to serve a step's versions before the step bakes. */
+const SERVING_AGREEMENT_TIMEOUT_MS = 60_000;
+/** Waits for the live servers to serve a step's versions (polling served_routes, heartbeating). */
+const { awaitServingAgreement } = proxyActivities<Activities>({ ...databaseActivityOptions, startToCloseTimeout: SERVING_AGREEMENT_TIMEOUT_MS + 60_000, heartbeatTimeout: '30 seconds' });
+/** Attempts at returning traffic after a rollout failed, each one an activity with its own retries. */
+const RESTORE_ATTEMPTS = 3;
 
 const HISTORY_LIMIT = 50;
 const LAST_GOOD_LIMIT = 10;
@@ -219,6 +228,7 @@ export async function endpointController(input: EndpointControllerInput): Promis
   }
 
   async function runRollout(rollout: RolloutState): Promise<void> {
+    if (rollout.failClosed === undefined && patched(GATES_FAIL_CLOSED)) rollout.failClosed = true;
     await runSteps(rollout);
     // The endpoint row carries how the rollout ended, for the data plane's gauges and readers of the database.
     await recordSummary(rollout);
@@ -269,6 +279,12 @@ export async function endpointController(input: EndpointControllerInput): Promis
         const step = rollout.plan[i];
         if (!step) break;
         if (rollout.appliedSteps <= i) await applyStep(rollout, i);
+        if (rollout.failClosed) {
+          const verdict = await judgeStep(rollout, i);
+          if (verdict === 'interrupted') return await obey(rollout);
+          if (verdict) return await rollBack(rollout, 'rollback', 'rolled_back', verdict.reason, 'workflow:' + workflowId, verdict.failure);
+          continue;
+        }
         const interrupted = await bake(rollout, step.bakeMs);
         if (interrupted) return await obey(rollout);
         if (step.bakeMs > 0 && hasGates(rollout.gates) && state.endpointId && rollout.stepStartedAt) {
@@ -291,14 +307,177 @@ export async function endpointController(input: EndpointControllerInput): Promis
           }
         }
       }
-      finish(rollout, 'succeeded', `${describe(rollout.candidate)} ${rollout.plan.at(-1)?.route === 'shadow' ? 'shadowed without being promoted' : 'is stable at 100 %'}`);
+      const unjudged = rollout.unjudgedSteps?.length ? `; went on without enough data at step ${rollout.unjudgedSteps.map((u) => `${u.step} (${u.why})`).join(', ')} because the rollout says onInsufficientTraffic: promote` : '';
+      finish(rollout, 'succeeded', `${describe(rollout.candidate)} ${rollout.plan.at(-1)?.route === 'shadow' ? 'shadowed without being promoted' : 'is stable at 100 %'}${unjudged}`);
       if (rollout.plan.at(-1)?.route === 'shadow') await clearShadow(rollout);
     } catch (err) {
       // An activity that gave up (a version deleted under the rollout, a database refusing the change): the rollout
       // ends failed and the controller lives on; anything else is a bug and fails the task, to be fixed and replayed.
       if (!(err instanceof ActivityFailure)) throw err;
-      finish(rollout, 'failed', `could not change traffic: ${err.cause?.message ?? err.message}`, RolloutFailure.TrafficChangeFailed);
+      const message = err.cause?.message ?? err.message;
+      if (rollout.failClosed) return await restoreAfterFailure(rollout, `${err.activityType} gave up: ${message.replace(/\.$/, '')}`);
+      finish(rollout, 'failed', `could not change traffic: ${message}`, RolloutFailure.TrafficChangeFailed);
     }
+  }
+
+  /**
+   * A rollout that gave up part-way returns all traffic (and `production`, when it moved it) to the last good
+   * version, retrying; when even that fails, the rollout says so in its outcome and failure type, and the log shouts.
+   */
+  async function restoreAfterFailure(rollout: RolloutState, why: string): Promise<void> {
+    let last = '';
+    for (let attempt = 1; attempt <= RESTORE_ATTEMPTS; attempt++) {
+      try {
+        return await rollBack(rollout, 'rollback', 'failed', `${why}; all traffic is on the last good version`, 'workflow:' + workflowId, RolloutFailure.TrafficChangeFailed);
+      } catch (err) {
+        if (!(err instanceof ActivityFailure)) throw err;
+        last = err.cause?.message ?? err.message;
+        if (attempt < RESTORE_ATTEMPTS) await sleep(attempt * 10_000);
+      }
+    }
+    const serving = state.canary ? `${describe(state.canary)} still takes ${state.canary.weight} %` : state.stable ? `${describe(state.stable)} still serves` : 'nothing is served';
+    const outcome = `${why}; returning traffic to the last good version failed too (${last}): ${serving} on endpoint ${state.endpointName}; roll back by hand (POST /v1/endpoints/${state.endpointName}/rollback)`;
+    log.error(`rollout ${rollout.rolloutId} left traffic where it failed`, { endpoint: state.endpointName, outcome });
+    finish(rollout, 'failed', outcome, RolloutFailure.TrafficNotRestored);
+  }
+
+  /**
+   * One step, failing closed: every live server must serve the step's versions, then the step bakes with its gates
+   * read every gate interval (a breach ends it at once). A bake that ends short of data is extended, read at the same
+   * interval, up to maxBakeExtensionSeconds; then the step rolls back, or goes on when the rollout says so.
+   * Returns null to go on, 'interrupted' for an operator's abort or promote, or why to roll back.
+   */
+  async function judgeStep(rollout: RolloutState, i: number): Promise<null | 'interrupted' | { failure: string; reason: string }> {
+    const step = rollout.plan[i];
+    if (!step) return null;
+    const serving = await checkServing(rollout, i);
+    if (serving) return serving;
+    const gates = rollout.gates;
+    if (step.bakeMs <= 0 || !hasGates(gates) || !gates || !state.endpointId) return (await bake(rollout, step.bakeMs)) ? 'interrupted' : null;
+    const intervalMs = Math.max(1, gates.gateIntervalSeconds ?? DEFAULT_GATE_INTERVAL_SECONDS) * 1000;
+    const seen: { latest: RolloutGatesResult | null } = { latest: null };
+    rollout.bakeExtendedMs = 0;
+    rollout.insufficient = null;
+    const read = async (): Promise<boolean> => {
+      seen.latest = await readGates(rollout, i);
+      return seen.latest.breached !== null || !!seen.latest.servingLoadFailure;
+    };
+    if ((await bakeReading(rollout, step.bakeMs, intervalMs, read)) === 'interrupted') return 'interrupted';
+    const extension = Math.max(0, gates.maxBakeExtensionSeconds ?? DEFAULT_MAX_BAKE_EXTENSION_SECONDS) * 1000;
+    const short = () => seen.latest === null || (seen.latest.breached === null && seen.latest.insufficient !== null);
+    if (short() && extension > 0) {
+      const extended = await bakeReading(rollout, extension, intervalMs, async () => (await read()) || !short(), (ms) => (rollout.bakeExtendedMs = ms));
+      if (extended === 'interrupted') return 'interrupted';
+    }
+    const result = seen.latest;
+    const where = `step ${i + 1} of ${rollout.plan.length}`;
+    // A server that began serving the endpoint mid-bake and could not load the step's versions.
+    if (result?.servingLoadFailure) return loadFailed(rollout, result.servingLoadFailure, where);
+    if (result?.breached) {
+      rollout.breached = result.breached;
+      return { failure: RolloutFailure.GateBreached, reason: `gate ${result.breached.gate} breached at ${where}: ${formatReading(result.breached)}; ${describe(rollout.candidate)} rolled back` };
+    }
+    if (!short()) return null;
+    const why = result?.insufficient ?? 'no gate reading';
+    const waited = `after its ${Math.round(step.bakeMs / 1000)} s bake and ${Math.round((rollout.bakeExtendedMs ?? 0) / 1000)} s more`;
+    if (gates.onInsufficientTraffic === 'promote') {
+      rollout.unjudgedSteps = [...(rollout.unjudgedSteps ?? []), { step: i + 1, why }];
+      setCurrentDetails(`rollout ${rollout.rolloutId} goes on from ${where} without enough data (${why}): onInsufficientTraffic is promote`);
+      return null;
+    }
+    return { failure: RolloutFailure.InsufficientTraffic, reason: `insufficient traffic at ${where} ${waited}: ${why}; nothing passed, so ${describe(rollout.candidate)} rolled back (send more traffic, lower minRequests, or set onInsufficientTraffic: promote)` };
+  }
+
+  /** Reads the step's window so far; the last step at 100 % compares with stable's rows since the rollout began (and one bake before). */
+  async function readGates(rollout: RolloutState, i: number): Promise<RolloutGatesResult> {
+    const step = rollout.plan[i];
+    const route = step?.route === 'shadow' ? 'shadow' : step?.weight === 100 ? 'stable' : 'canary';
+    const to = new Date().toISOString();
+    const from = rollout.stepStartedAt ?? to;
+    const result = await evaluateRolloutGates({
+      projectId: state.projectId,
+      endpointId: state.endpointId ?? '',
+      candidateVersionId: rollout.candidate.versionId,
+      stableVersionId: rollout.baseline?.versionId ?? null,
+      route,
+      from,
+      // A window that has not yet begun (the same millisecond) reads as one millisecond.
+      to: Date.parse(to) > Date.parse(from) ? to : new Date(Date.parse(from) + 1).toISOString(),
+      ...(route === 'stable' && { stableFrom: new Date(Date.parse(rollout.startedAt) - (step?.bakeMs ?? 0)).toISOString() }),
+      expectedServing: expectedRoutes(),
+      gates: rollout.gates ?? {},
+    });
+    rollout.gateReads = (rollout.gateReads ?? 0) + 1;
+    rollout.readings = mergeReadings(rollout.readings, result.readings);
+    rollout.insufficient = result.breached ? null : result.insufficient;
+    return result;
+  }
+
+  /** What each route serves once the controller's last change is loaded everywhere. */
+  function expectedRoutes(): ExpectedRoutes {
+    return { stable: state.stable?.versionId ?? null, canary: state.canary?.versionId ?? null, shadow: state.shadow?.versionId ?? null };
+  }
+
+  /** Waits until every live server serves what the endpoint now asks for; why to roll back when one cannot. */
+  async function checkServing(rollout: RolloutState, i: number): Promise<{ failure: string; reason: string } | null> {
+    if (!state.endpointId) return null;
+    const agreement = await awaitServingAgreement({
+      projectId: state.projectId,
+      endpointId: state.endpointId,
+      expected: expectedRoutes(),
+      timeoutMs: SERVING_AGREEMENT_TIMEOUT_MS,
+    });
+    rollout.serving = agreement;
+    const where = `step ${i + 1} of ${rollout.plan.length}`;
+    if (agreement.loadFailure) return loadFailed(rollout, agreement.loadFailure, where);
+    if (!agreement.agreed) {
+      const who = agreement.disagreeing.map((d) => `${d.host} (pid ${d.pid}) serves ${d.serves ?? 'nothing'} on ${d.route} instead of ${d.expected ?? 'nothing'}`).join('; ');
+      return { failure: RolloutFailure.ServingDisagrees, reason: `servers did not serve ${where}'s versions within ${SERVING_AGREEMENT_TIMEOUT_MS / 1000} s: ${who}; ${describe(rollout.candidate)} rolled back` };
+    }
+    return null;
+  }
+
+  function loadFailed(rollout: RolloutState, f: ServingLoadFailure, where: string): { failure: string; reason: string } {
+    const version = f.versionId === rollout.candidate.versionId ? describe(rollout.candidate) : `model version ${f.versionId}`;
+    return { failure: RolloutFailure.CandidateLoadFailed, reason: `${version} failed to load on server ${f.host} (pid ${f.pid}, instance ${f.instanceId}) for its ${f.route} route at ${where}: ${f.error}; ${describe(rollout.candidate)} rolled back` };
+  }
+
+  /**
+   * Bakes for bakeMs like `bake`, calling `read` every intervalMs of baking and once at the end; `read` answering true
+   * ends the bake early ('stopped'). `onBaked` hears how much has been baked.
+   */
+  async function bakeReading(rollout: RolloutState, bakeMs: number, intervalMs: number, read: () => Promise<boolean>, onBaked?: (ms: number) => void): Promise<'interrupted' | 'stopped' | 'done'> {
+    let remaining = bakeMs;
+    let untilRead = Math.min(intervalMs, bakeMs);
+    for (;;) {
+      if (rollout.control) return 'interrupted';
+      if (rollout.status === 'paused') {
+        rollout.remainingBakeMs = remaining;
+        rollout.bakeEndsAt = null;
+        await waitWhilePaused(rollout);
+        continue;
+      }
+      if (remaining <= 0) break;
+      const started = Date.now();
+      rollout.bakeEndsAt = new Date(started + remaining).toISOString();
+      rollout.remainingBakeMs = null;
+      const wait = Math.min(remaining, untilRead);
+      const interrupted = await condition(() => rollout.status === 'paused' || rollout.control !== null, wait);
+      const baked = interrupted ? Math.min(wait, Math.max(0, Date.now() - started)) : wait;
+      remaining -= baked;
+      untilRead -= baked;
+      onBaked?.(bakeMs - remaining);
+      if (!interrupted && (untilRead <= 0 || remaining <= 0)) {
+        untilRead = intervalMs;
+        if (await read()) {
+          rollout.bakeEndsAt = null;
+          return 'stopped';
+        }
+      }
+    }
+    rollout.bakeEndsAt = null;
+    rollout.remainingBakeMs = null;
+    return 'done';
   }
 
   /** Waits out a step's bake; a pause stops the clock and a resume goes on with what was left. Returns true when told to abort or promote. */
@@ -379,19 +558,21 @@ export async function endpointController(input: EndpointControllerInput): Promis
   }
 
   /** Returns all traffic to the version that was stable when the rollout started. */
-  async function rollBack(rollout: RolloutState, kind: 'rollback' | 'abort', status: 'rolled_back' | 'aborted', reason: string, actor: string): Promise<void> {
+  async function rollBack(rollout: RolloutState, kind: 'rollback' | 'abort', status: 'rolled_back' | 'aborted' | 'failed', reason: string, actor: string, failure: string | null = null): Promise<void> {
     const candidateIsStable = state.stable?.versionId === rollout.candidate.versionId;
     const target = candidateIsStable ? rollout.baseline : state.stable;
     const touched = rollout.appliedSteps > 0 || state.canary !== null || state.shadow !== null;
     if (touched && target) {
-      await change({ kind, key: `${rollout.rolloutId}:${rollout.step}:${kind}`, stable: target, canary: null, shadow: null, from: rollout.candidate, to: target, weight: 0, reason, actor, summary: { ...summaryOf(rollout, rollout.step), status } });
+      // `production` moved with the candidate's promotion goes back with its traffic, so registry and endpoint agree.
+      const moveAliasBack = rollout.failClosed && rollout.moveProductionAlias && candidateIsStable && target.model === rollout.candidate.model;
+      await change({ kind, key: `${rollout.rolloutId}:${rollout.step}:${kind}`, stable: target, canary: null, shadow: null, from: rollout.candidate, to: target, weight: 0, reason, actor, summary: { ...summaryOf(rollout, rollout.step), status }, ...(moveAliasBack && { moveProductionAliasTo: target.versionId }) });
       if (candidateIsStable) state.lastGood = state.lastGood.filter((v) => v.versionId !== target.versionId);
       state.rolledBack = true;
     } else if (touched) {
       // An allAtOnce first deploy has nothing to go back to: the candidate keeps serving, and the rollout says so.
-      return finish(rollout, 'failed', `${reason}; but endpoint ${state.endpointName} had no earlier version, so ${describe(rollout.candidate)} keeps serving`, kind === 'abort' ? null : 'gate_breached');
+      return finish(rollout, 'failed', `${reason}; but endpoint ${state.endpointName} had no earlier version, so ${describe(rollout.candidate)} keeps serving`, kind === 'abort' ? null : (failure ?? 'gate_breached'));
     }
-    finish(rollout, status, reason);
+    finish(rollout, status, reason, failure);
   }
 
   /** Stops a shadow that was not promoted: the candidate's copy of traffic ends with the rollout. */

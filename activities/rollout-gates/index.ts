@@ -5,6 +5,9 @@ import type { InferenceSession } from 'onnxruntime-node';
 import { endpoints, models, modelVersions, predictions } from '../../db/schema';
 import type { ModelOutputSchema } from '../../db/schema/models';
 import { readPredictionWindow } from '../../db/queries/prediction-window';
+import { liveServedRoutes } from '../../db/queries/served-routes';
+import { judgeServing } from '../../domain/serving-agreement';
+import { SERVING_STALE_AFTER_MS } from '../rollout/serving-agreement';
 import type {
   EvaluateRolloutGatesInput,
   LatencySummary,
@@ -68,7 +71,8 @@ export function createRolloutGateActivities(deps: Pick<ActivityDeps, 'db' | 'art
       // With no version to compare (or the candidate itself on the stable route), shift has nothing to read.
       const stableVersionId = input.stableVersionId === input.candidateVersionId ? null : input.stableVersionId;
       if (stableVersionId !== null) await ownedVersion(input.projectId, stableVersionId, 'stableVersionId');
-      const stable = stableVersionId === null ? null : await readPredictionWindow(db, { endpointId: input.endpointId, versionId: stableVersionId, route: 'stable', from, to });
+      const stableFrom = input.stableFrom === undefined ? from : parseInstant(input.stableFrom, 'stableFrom');
+      const stable = stableVersionId === null ? null : await readPredictionWindow(db, { endpointId: input.endpointId, versionId: stableVersionId, route: 'stable', from: stableFrom, to });
       const candidate = await readPredictionWindow(db, {
         endpointId: input.endpointId,
         versionId: input.candidateVersionId,
@@ -78,8 +82,15 @@ export function createRolloutGateActivities(deps: Pick<ActivityDeps, 'db' | 'art
         // A regressor is binned on stable's deciles, so the two histograms share their edges.
         valueEdges: stable?.outputs?.kind === 'regression' ? stable.outputs.edges : undefined,
       });
+      if (candidate.outputs && stable?.outputs && candidate.outputs.kind !== stable.outputs.kind) {
+        // Retrying cannot help: the rollout replaces a model with one of another task, and gives up at once.
+        throw new UserError('rollout_task_mismatch', `The candidate is a ${candidate.outputs.kind} model and the stable version a ${stable.outputs.kind} one; their outputs cannot be compared.`, 422, { field: 'candidateVersionId' });
+      }
       const evaluation = evaluateGates(input.gates, { candidate, stable: stable && stable.total > 0 ? stable : null });
-      return { ...evaluation, window: { candidate: candidate.total, stable: stable?.total ?? 0 } };
+      const servingLoadFailure = input.expectedServing
+        ? judgeServing(await liveServedRoutes(db, input.endpointId, new Date(Date.now() - SERVING_STALE_AFTER_MS)), input.expectedServing).loadFailure
+        : undefined;
+      return { ...evaluation, window: { candidate: candidate.total, stable: stable?.total ?? 0 }, ...(servingLoadFailure !== undefined && { servingLoadFailure }) };
     },
 
     /**

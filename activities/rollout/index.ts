@@ -9,6 +9,7 @@ import { UserError } from '../../platform/user-error';
 import type { EndpointTraffic, TrafficChange, TrafficChangeResult, VersionRef } from '../../workflows/contracts';
 import type { ActivityDeps } from '../deps';
 import { createHandoverActivities } from './handover';
+import { createServingAgreementActivities } from './serving-agreement';
 import { guardServing } from './serving-guard';
 
 /** What the audit log calls each kind of traffic change (`endpoint.deployed` as the deploy workflow wrote it before). */
@@ -28,6 +29,7 @@ const SERVING_KINDS: ReadonlySet<TrafficChange['kind']> = new Set(['deploy', 'ca
 export function createRolloutActivities(deps: ActivityDeps) {
   return {
     ...createHandoverActivities(deps),
+    ...createServingAgreementActivities(deps),
 
     /** The endpoint's traffic as the database has it, for a controller that starts on an endpoint deployed before it existed. */
     async readEndpointTraffic(input: { projectId: string; endpointName: string }): Promise<EndpointTraffic | null> {

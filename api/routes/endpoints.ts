@@ -292,6 +292,11 @@ function rolloutView(r: RolloutState) {
     gates: r.readings,
     thresholds: r.gates,
     breached: r.breached,
+    // Fail-closed gates: how often they were read, why the step cannot pass yet, how long its bake was extended, what the servers serve.
+    gateReads: r.gateReads ?? 0,
+    insufficient: r.insufficient ?? null,
+    bakeExtendedMs: r.bakeExtendedMs ?? 0,
+    serving: r.serving ?? null,
     simulation: r.simulation,
     outcome: r.outcome,
     failure: r.failure,

@@ -9,3 +9,4 @@ export * from './webhooks';
 export * from './monitoring';
 export * from './retrains';
 export * from './policies';
+export * from './serving';

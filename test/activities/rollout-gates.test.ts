@@ -108,27 +108,31 @@ describe('rollout gate activities', () => {
       });
     });
 
-    it('passes a candidate that behaves like stable, reading every gate over the window', async () => {
-      const result = await evaluate(gateInput(good, { errorRate: 0.01, p99LatencyMs: 50, predictionShiftPsi: 0.2, minAccuracy: 0.9 }));
+    it('passes a candidate that behaves like stable on every gate it can read; unlabelled accuracy has not passed', async () => {
+      // Ten canary rows: judged because this window asks for ten (the default is 50).
+      const result = await evaluate(gateInput(good, { errorRate: 0.01, p99LatencyMs: 50, predictionShiftPsi: 0.2, minAccuracy: 0.9, minRequests: 10 }));
       expect(result.window).toEqual({ candidate: 10, stable: 90 });
       expect(result.breached).toBeNull();
       expect(result.readings.map((r) => [r.gate, r.passed])).toEqual([
         ['errorRate', true],
         ['p99LatencyMs', true],
         ['predictionShiftPsi', true],
-        ['minAccuracy', true],
+        ['minAccuracy', false],
       ]);
+      expect(result.insufficient).toBe('no reading for minAccuracy (no feedback labels on candidate predictions)');
       expect(result.readings[0]).toMatchObject({ value: 0, samples: 10 });
       // Latencies 2 … 6 twice: percentile_cont(0.99) at position 8.91 of the sorted ten is 6.
       expect(result.readings[1]?.value).toBeCloseTo(6, 6);
       // Labels 50/50 against stable's 45/45 and the same probabilities: no shift.
       expect(result.readings[2]?.value).toBeCloseTo(0, 6);
-      // No feedback labels yet: nothing to read, so the gate passes with a null value.
-      expect(result.readings[3]).toMatchObject({ value: null, samples: 0, passed: true });
+      // No feedback labels yet: nothing to read, so the gate has not passed (the rollout waits for labels or rolls back).
+      expect(result.readings[3]).toMatchObject({ value: null, samples: 0, passed: false });
+      // With the default minRequests, ten rows judge nothing.
+      expect(await evaluate(gateInput(good, { errorRate: 0.01 }))).toMatchObject({ belowMinRequests: true, breached: null, readings: [{ gate: 'errorRate', passed: false }] });
     });
 
     it('names the error-rate gate when three of ten canary predictions failed', async () => {
-      const result = await evaluate(gateInput(erroring, { errorRate: 0.05, p99LatencyMs: 50 }));
+      const result = await evaluate(gateInput(erroring, { errorRate: 0.05, p99LatencyMs: 50, minRequests: 10 }));
       expect(result.breached).toEqual({ gate: 'errorRate', threshold: 0.05, value: 0.3, samples: 10, passed: false });
       expect(result.summary).toBe('Gate errorRate breached: 0.3 is over the limit of 0.05 (10 samples).');
       const patient = await evaluate(gateInput(erroring, { errorRate: 0.05, minRequests: 11 }));

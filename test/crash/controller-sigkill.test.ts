@@ -54,7 +54,7 @@ describe.skipIf(!inject('databaseUrl'))('a rollout survives a SIGKILLed worker (
           { weight: 60, bakeSeconds: 2 },
           { weight: 100, bakeSeconds: 0 },
         ],
-        gates: { errorRate: 0.5 },
+        gates: { errorRate: 0.5, minRequests: 5, gateIntervalSeconds: 1 },
       },
     });
     expect(start.status).toBe(202);

@@ -51,7 +51,7 @@ describe.skipIf(!inject('databaseUrl'))('a pipeline waiting on its canary surviv
     const first = await pipeline({});
     expect((await driveUntil(first, ended)).result).toMatchObject({ stage: 'done' });
 
-    const workflowId = await pipeline({ rollout: { strategy: 'canary', steps: [{ weight: 30, bakeSeconds: 6 }, { weight: 100, bakeSeconds: 0 }], gates: { errorRate: 0.05 } } });
+    const workflowId = await pipeline({ rollout: { strategy: 'canary', steps: [{ weight: 30, bakeSeconds: 6 }, { weight: 100, bakeSeconds: 0 }], gates: { errorRate: 0.05, minRequests: 5, gateIntervalSeconds: 1 } } });
     await driveUntil(workflowId, (b) => b.progress?.stage === 'rollout');
     doomed.child.kill('SIGKILL');
     const killedAt = Date.now();

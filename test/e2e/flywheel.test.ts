@@ -113,7 +113,7 @@ describe('the data flywheel: drift on production traffic retrains, canaries and 
             { weight: 50, bakeSeconds: 3 },
             { weight: 100, bakeSeconds: 0 },
           ],
-          gates: { errorRate: 0.01, minAccuracy: 0.75, minRequests: 20 },
+          gates: { errorRate: 0.01, minAccuracy: 0.75, minRequests: 20, gateIntervalSeconds: 1 },
         },
       },
     });

@@ -70,7 +70,8 @@ describe('pipeline rollout: a retrained model is canaried like any other', () =>
       { weight: 30, bakeSeconds: 2 },
       { weight: 100, bakeSeconds: 0 },
     ],
-    gates,
+    // Two seconds at 30 % see a few dozen candidate requests: judged on ten, read every second.
+    gates: { minRequests: 10, gateIntervalSeconds: 1, ...gates },
   });
 
   it('refuses a canary without gates, and a malformed one, before anything runs', async () => {

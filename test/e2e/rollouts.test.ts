@@ -1,4 +1,7 @@
+import { hostname } from 'node:os';
+import { and, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { endpoints, servedRoutes } from '../../db/schema';
 import { exportOnnx } from '../../ml/onnx-export';
 import { shiftedClassifier, slowClassifier } from '../support/candidate-models';
 import { goodClassifier, nanOnnx } from '../support/onnx-graphs';
@@ -89,6 +92,17 @@ describe('progressive delivery: the endpoint controller rolls candidates out and
     await driveUntil(endpoint, (e) => e.stable?.version === v.stable && ended(id)(e) && e.rollout?.status === 'succeeded');
   }
 
+  /** Polls the endpoint, sending no traffic, until `done` holds. */
+  async function waitFor(endpoint: string, done: (view: EndpointView) => boolean, timeoutMs = 60_000): Promise<EndpointView> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const view = await show(endpoint);
+      if (done(view)) return view;
+      if (Date.now() > deadline) throw new Error(`endpoint ${endpoint} never reached the state: ${JSON.stringify(view.rollout)}`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+
   const idOf = async (res: Response): Promise<string> => {
     expect(res.status).toBe(202);
     return ((await res.json()) as { rolloutId: string }).rolloutId;
@@ -107,7 +121,8 @@ describe('progressive delivery: the endpoint controller rolls candidates out and
         { weight: 50, bakeSeconds: 1 },
         { weight: 100, bakeSeconds: 1 },
       ],
-      gates: { errorRate: 0.01, p99LatencyMs: 5000 },
+      // One-second steps at 20 % see a few dozen candidate requests: judged on 10 of them, read every second.
+      gates: { errorRate: 0.01, p99LatencyMs: 5000, minRequests: 10, gateIntervalSeconds: 1 },
     });
     expect(res.status).toBe(202);
     const accepted = (await res.json()) as { workflowId: string; rolloutId: string; steps: unknown[] };
@@ -149,7 +164,7 @@ describe('progressive delivery: the endpoint controller rolls candidates out and
         { weight: 50, bakeSeconds: 2 },
         { weight: 100, bakeSeconds: 0 },
       ],
-      gates: { errorRate: 0.05 },
+      gates: { errorRate: 0.05, minRequests: 20, gateIntervalSeconds: 1 },
     });
     const end = await driveUntil('bad', ended(await idOf(res)));
     expect(end.rollout).toMatchObject({ status: 'rolled_back', step: 1, breached: { gate: 'errorRate', threshold: 0.05, passed: false } });
@@ -164,8 +179,8 @@ describe('progressive delivery: the endpoint controller rolls candidates out and
   });
 
   for (const bad of [
-    { kind: 'shifted', gate: 'predictionShiftPsi', gates: { errorRate: 0.05, predictionShiftPsi: 0.2 } },
-    { kind: 'slow', gate: 'p99LatencyMs', gates: { errorRate: 0.05, p99LatencyMs: 30 } },
+    { kind: 'shifted', gate: 'predictionShiftPsi', gates: { errorRate: 0.05, predictionShiftPsi: 0.2, minRequests: 20, gateIntervalSeconds: 1 } },
+    { kind: 'slow', gate: 'p99LatencyMs', gates: { errorRate: 0.05, p99LatencyMs: 30, minRequests: 20, gateIntervalSeconds: 1 } },
   ] as const) {
     it(`a ${bad.kind} candidate is rolled back by the ${bad.gate} gate, with its numbers`, async () => {
       const endpoint = `bad-${bad.kind}`;
@@ -200,7 +215,8 @@ describe('progressive delivery: the endpoint controller rolls candidates out and
         { weight: 50, bakeSeconds: 60 },
         { weight: 100, bakeSeconds: 0 },
       ],
-      gates: { errorRate: 0.5 },
+      // 10 % of the driven traffic: a handful of candidate requests is enough here, read every second.
+      gates: { errorRate: 0.5, minRequests: 5, gateIntervalSeconds: 1 },
     });
     expect(res.status).toBe(202);
     await driveUntil('steer', (e) => e.canary?.weight === 10);
@@ -303,7 +319,7 @@ describe('progressive delivery: the endpoint controller rolls candidates out and
 
   it('shadow: a NaN candidate is judged on its shadow rows and removed; a good one shadows, then is promoted', async () => {
     await deployStable('mirror');
-    const nanShadow = await idOf(await rollout('mirror', { version: v.nan, strategy: 'shadow', bakeSeconds: 2, gates: { errorRate: 0.05 } }));
+    const nanShadow = await idOf(await rollout('mirror', { version: v.nan, strategy: 'shadow', bakeSeconds: 2, gates: { errorRate: 0.05, minRequests: 20, gateIntervalSeconds: 1 } }));
     // Callers never see the shadow's failures: every answer comes from stable.
     const answered = await t.request('POST', '/v1/endpoints/mirror/predict', { json: { records: [{ f0: 0.1, f1: 0.2 }] } });
     expect(answered.status).toBe(200);
@@ -312,7 +328,7 @@ describe('progressive delivery: the endpoint controller rolls candidates out and
     expect(breached.shadow).toBeNull();
     expect(breached.stable).toMatchObject({ version: v.stable });
 
-    const goodShadow = await idOf(await rollout('mirror', { version: v.good, strategy: 'shadow', bakeSeconds: 1, gates: { errorRate: 0.05 } }));
+    const goodShadow = await idOf(await rollout('mirror', { version: v.good, strategy: 'shadow', bakeSeconds: 1, gates: { errorRate: 0.05, minRequests: 20, gateIntervalSeconds: 1 } }));
     const promoted = await driveUntil('mirror', ended(goodShadow));
     expect(promoted.rollout).toMatchObject({ status: 'succeeded', steps: 2 });
     expect(promoted.stable).toMatchObject({ version: v.good });
@@ -343,6 +359,123 @@ describe('progressive delivery: the endpoint controller rolls candidates out and
     expect(end.events[0]).toMatchObject({ kind: 'simulation_failed' });
   });
 
+  it('reads gates during the bake: a breach rolls back at once, long before a two-minute bake ends', async () => {
+    await deployStable('midbake');
+    const started = Date.now();
+    const res = await rollout('midbake', {
+      version: v.nan,
+      strategy: 'canary',
+      steps: [
+        { weight: 50, bakeSeconds: 120 },
+        { weight: 100, bakeSeconds: 0 },
+      ],
+      gates: { errorRate: 0.05, minRequests: 20, gateIntervalSeconds: 1 },
+    });
+    const end = await driveUntil('midbake', ended(await idOf(res)), 45_000);
+    expect(Date.now() - started).toBeLessThan(45_000);
+    expect(end.rollout).toMatchObject({ status: 'rolled_back', failure: 'gate_breached', step: 1, breached: { gate: 'errorRate', passed: false } });
+    // Traffic is read from the row before the controller is asked: read it again now that the rollout has ended.
+    const after = await show('midbake');
+    expect(after.stable).toMatchObject({ version: v.stable });
+    expect(after.canary).toBeNull();
+  });
+
+  it('a step short of candidate requests extends its bake, then rolls back as insufficient_traffic; nothing passed', async () => {
+    await deployStable('quiet');
+    const id = await idOf(
+      await rollout('quiet', {
+        version: v.good,
+        strategy: 'canary',
+        steps: [
+          { weight: 10, bakeSeconds: 1 },
+          { weight: 100, bakeSeconds: 0 },
+        ],
+        // minRequests is left at its default (50); nobody sends a request.
+        gates: { errorRate: 0.05, gateIntervalSeconds: 1, maxBakeExtensionSeconds: 2 },
+      }),
+    );
+    const end = await waitFor('quiet', ended(id));
+    expect(end.rollout).toMatchObject({ status: 'rolled_back', failure: 'insufficient_traffic', step: 1 });
+    expect(end.rollout?.outcome).toMatch(/insufficient traffic at step 1 of 2 after its 1 s bake and 2 s more: 0 candidate predictions, fewer than the 50 minRequests asks for/);
+    expect(end.rollout?.gates).toEqual([expect.objectContaining({ gate: 'errorRate', value: null, passed: false })]);
+    expect((await show('quiet')).stable).toMatchObject({ version: v.stable });
+    expect((await show('quiet')).canary).toBeNull();
+    expect(end.events[0]).toMatchObject({ kind: 'rollback', trafficWeight: 0 });
+  });
+
+  it('onInsufficientTraffic: "promote" goes on without enough data, and the outcome says so', async () => {
+    await deployStable('bold');
+    const id = await idOf(
+      await rollout('bold', {
+        version: v.good,
+        strategy: 'canary',
+        steps: [
+          { weight: 10, bakeSeconds: 1 },
+          { weight: 100, bakeSeconds: 0 },
+        ],
+        gates: { errorRate: 0.05, gateIntervalSeconds: 1, maxBakeExtensionSeconds: 1, onInsufficientTraffic: 'promote' },
+      }),
+    );
+    const end = await waitFor('bold', ended(id));
+    expect(end.rollout).toMatchObject({ status: 'succeeded' });
+    expect(end.rollout?.outcome).toMatch(/went on without enough data at step 1 \(0 candidate predictions, fewer than the 50 minRequests asks for\) because the rollout says onInsufficientTraffic: promote/);
+    expect((await show('bold')).stable).toMatchObject({ version: v.good });
+  });
+
+  it('a minAccuracy gate with no feedback labels is not a pass: the step is short of data', async () => {
+    await deployStable('unlabelled');
+    const id = await idOf(
+      await rollout('unlabelled', {
+        version: v.good,
+        strategy: 'canary',
+        steps: [
+          { weight: 50, bakeSeconds: 1 },
+          { weight: 100, bakeSeconds: 0 },
+        ],
+        gates: { minAccuracy: 0.5, minRequests: 5, gateIntervalSeconds: 1, maxBakeExtensionSeconds: 1 },
+      }),
+    );
+    const end = await driveUntil('unlabelled', ended(id));
+    expect(end.rollout).toMatchObject({ status: 'rolled_back', failure: 'insufficient_traffic' });
+    expect(end.rollout?.outcome).toContain('no reading for minAccuracy (no feedback labels on candidate predictions)');
+    expect((await show('unlabelled')).stable).toMatchObject({ version: v.stable });
+  });
+
+  it('a candidate a server cannot load rolls back naming the server and the error; servers report what they serve', async () => {
+    await deployStable('broken');
+    const unloadable = await registerOnnxVersion(t, 'churn', new TextEncoder().encode('not an onnx model'));
+    const id = await idOf(
+      await rollout('broken', {
+        version: unloadable.version,
+        strategy: 'canary',
+        steps: [
+          { weight: 20, bakeSeconds: 30 },
+          { weight: 100, bakeSeconds: 0 },
+        ],
+        gates: { errorRate: 0.05 },
+      }),
+    );
+    const end = await driveUntil('broken', ended(id), 30_000);
+    expect(end.rollout).toMatchObject({ status: 'rolled_back', failure: 'candidate_load_failed', step: 1 });
+    expect(end.rollout?.outcome).toContain(`churn v${unloadable.version} failed to load on server ${hostname()} (pid ${process.pid}`);
+    expect(end.rollout?.outcome).toMatch(/for its canary route at step 1 of 2: .+; churn v\d+ rolled back/);
+    expect((await show('broken')).stable).toMatchObject({ version: v.stable });
+    expect((await show('broken')).canary).toBeNull();
+    // This process says, per route, what it serves and what it could not load.
+    const endpointId = (await t.database.db.select({ id: endpoints.id }).from(endpoints).where(and(eq(endpoints.projectId, t.projectId), eq(endpoints.name, 'broken'))))[0]?.id ?? '';
+    const routes = async () => {
+      const rows = await t.database.db.select().from(servedRoutes).where(eq(servedRoutes.endpointId, endpointId));
+      return Object.fromEntries(rows.map((r) => [r.route, { host: r.host, pid: r.pid, serves: r.versionId, wanted: r.wantedVersionId, loadError: r.loadError }]));
+    };
+    // After the rollback (once this process reloads) the canary route is empty again and nothing fails to load.
+    await expect.poll(routes, { timeout: 10_000 }).toMatchObject({
+      stable: { host: hostname(), pid: process.pid, loadError: null },
+      canary: { serves: null, wanted: null, loadError: null },
+      shadow: { serves: null, wanted: null },
+    });
+    expect((await routes()).stable?.serves).not.toBe(unloadable.versionId);
+  });
+
   it('refuses what it cannot do with a code and a sentence', async () => {
     const codeOf = async (res: Response) => ({ status: res.status, ...((await res.json()) as { error: { code: string; field?: string } }).error });
     // A canary with nothing stable to compare with.
@@ -358,6 +491,10 @@ describe('progressive delivery: the endpoint controller rolls candidates out and
     expect(await codeOf(await rollout('rules', { version: v.good, strategy: 'canary', steps: [{ weight: 50, bakeSeconds: 1 }, { weight: 40, bakeSeconds: 0 }], gates: { errorRate: 0.1 } }))).toMatchObject({
       status: 422,
       code: 'invalid_rollout_strategy',
+    });
+    expect(await codeOf(await rollout('rules', { version: v.good, strategy: 'canary', steps: [{ weight: 50, bakeSeconds: 1 }, { weight: 100, bakeSeconds: 0 }], gates: { errorRate: 0.1, gateIntervalSeconds: 0 } }))).toMatchObject({
+      status: 422,
+      field: 'gates.gateIntervalSeconds',
     });
     expect(await codeOf(await rollout('rules', { version: 99, strategy: 'allAtOnce' }))).toMatchObject({ status: 404, code: 'model_version_not_found' });
     expect(await codeOf(await rollout('rules', { alias: 'staging', strategy: 'allAtOnce' }))).toMatchObject({ status: 404, code: 'alias_not_set' });

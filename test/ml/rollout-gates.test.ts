@@ -136,22 +136,34 @@ describe('evaluateGates', () => {
     expect(result.breached?.value).toBeCloseTo(expected, 8);
   });
 
-  it('passes a gate that has nothing to read, with a null value', () => {
-    const result = evaluateGates({ errorRate: 0.01, predictionShiftPsi: 0.1, minAccuracy: 0.9 }, { candidate: window({ total: 0 }), stable: null });
+  it('fails closed: a gate with nothing to read has not passed, and says what it lacked', () => {
+    const result = evaluateGates({ errorRate: 0.01, predictionShiftPsi: 0.1, minAccuracy: 0.9, minRequests: 0 }, { candidate: window({ total: 0 }), stable: null });
     expect(result.readings.map((r) => [r.gate, r.value, r.passed])).toEqual([
-      ['errorRate', null, true],
-      ['predictionShiftPsi', null, true],
-      ['minAccuracy', null, true],
+      ['errorRate', null, false],
+      ['predictionShiftPsi', null, false],
+      ['minAccuracy', null, false],
     ]);
     expect(result.breached).toBeNull();
+    expect(result.insufficient).toContain('no reading for errorRate');
+    // Enough traffic but no labels: accuracy is still unjudged, so the window cannot pass.
+    const unlabelled = evaluateGates({ errorRate: 0.05, minAccuracy: 0.9 }, { candidate: window({ total: 80, errors: 0, accuracy: { labelled: 0, correct: 0 } }), stable: null });
+    expect(unlabelled.readings.map((r) => [r.gate, r.passed])).toEqual([
+      ['errorRate', true],
+      ['minAccuracy', false],
+    ]);
+    expect(unlabelled.breached).toBeNull();
+    expect(unlabelled.insufficient).toBe('no reading for minAccuracy (no feedback labels on candidate predictions)');
+    expect(unlabelled.summary).toBe('Not enough data to judge: no reading for minAccuracy (no feedback labels on candidate predictions); nothing passed.');
   });
 
-  it('passes every gate below minRequests and says so', () => {
-    const result = evaluateGates({ errorRate: 0.01, minRequests: 50 }, { candidate: window({ total: 20, errors: 20 }), stable: null });
+  it('judges nothing below minRequests (50 unless the rollout says otherwise): nothing passes, nothing breaches', () => {
+    const result = evaluateGates({ errorRate: 0.01 }, { candidate: window({ total: 20, errors: 20 }), stable: null });
     expect(result.belowMinRequests).toBe(true);
-    expect(result.readings).toEqual([{ gate: 'errorRate', threshold: 0.01, value: 1, samples: 20, passed: true }]);
+    expect(result.readings).toEqual([{ gate: 'errorRate', threshold: 0.01, value: 1, samples: 20, passed: false }]);
     expect(result.breached).toBeNull();
-    expect(result.summary).toBe('20 candidate predictions, fewer than the 50 minRequests asks for: every gate passes unjudged.');
+    expect(result.insufficient).toBe('20 candidate predictions, fewer than the 50 minRequests asks for');
+    expect(evaluateGates({ errorRate: 0.01 }, { candidate: window({ total: 49 }), stable: null }).insufficient).not.toBeNull();
+    expect(evaluateGates({ errorRate: 0.01 }, { candidate: window({ total: 50 }), stable: null })).toMatchObject({ insufficient: null, breached: null, readings: [{ passed: true }] });
     expect(evaluateGates({ errorRate: 0.01, minRequests: 20 }, { candidate: window({ total: 20, errors: 20 }), stable: null }).breached?.gate).toBe('errorRate');
   });
 });

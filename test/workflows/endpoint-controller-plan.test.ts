@@ -1,7 +1,7 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { describe, expect, it } from 'vitest';
 import type { ControllerState, DeployRequest, RolloutStrategy } from '../../workflows/contracts';
-import { checkDeploy, planRollout } from '../../workflows/endpoint-controller-plan';
+import { checkDeploy, checkStrategy, planRollout } from '../../workflows/endpoint-controller-plan';
 
 const typeOf = (fn: () => unknown): string | undefined => {
   try {
@@ -46,5 +46,15 @@ describe('rollout plans', () => {
     expect(typeOf(() => checkDeploy({ ...state, stable: null }, canary, false))).toBe('no_stable_version');
     expect(typeOf(() => checkDeploy(state, { ...canary, candidate: v1 }, false))).toBe('candidate_already_stable');
     expect(typeOf(() => checkDeploy(state, canary, true))).toBe('rollout_in_progress');
+  });
+
+  it('refuses gate settings a rollout cannot run with, and accepts the fail-closed knobs', () => {
+    const strategy: RolloutStrategy = { type: 'canary', steps: [{ weight: 10, bakeSeconds: 60 }, { weight: 100, bakeSeconds: 0 }] };
+    const check = (gates: Record<string, unknown>) => typeOf(() => checkStrategy({ strategy, gates: { errorRate: 0.1, ...gates } }));
+    expect(check({ gateIntervalSeconds: 0 })).toBe('invalid_rollout_strategy');
+    expect(check({ maxBakeExtensionSeconds: -1 })).toBe('invalid_rollout_strategy');
+    expect(check({ onInsufficientTraffic: 'shrug' })).toBe('invalid_rollout_strategy');
+    expect(check({ minRequests: 1.5 })).toBe('invalid_rollout_strategy');
+    expect(check({ gateIntervalSeconds: 1, maxBakeExtensionSeconds: 0, onInsufficientTraffic: 'promote', minRequests: 0 })).toBeUndefined();
   });
 });

@@ -2,6 +2,7 @@ import { WorkflowIdConflictPolicy } from '@temporalio/common';
 import { defineQuery, defineUpdate } from '@temporalio/workflow';
 import type { EndpointRolloutSummary, GateReading, RolloutGates } from '../../domain/rollout';
 import type { RolloutSimulationReport } from '../../domain/rollout-evaluation';
+import type { ServingAgreement } from '../../domain/serving-agreement';
 import { factorySearchAttributes } from './search-attributes';
 import type { RolloutStrategy, SimulationRequirement } from '../../domain/model-policy';
 
@@ -50,6 +51,13 @@ export const PIPELINE_ROLLOUT = 'pipeline-rollout';
 
 /** `patched()` id: a pipeline whose canary was rolled back after its promotion stage moved `production` moves it back. */
 export const REVERT_PROMOTION_ON_ROLLBACK = 'revert-promotion-on-rollback';
+
+/**
+ * `patched()` id: the controller's guards fail closed. Gates are read during the bake, no reading is not a pass, a
+ * step short of data extends its bake then rolls back, every live server must serve the step's versions before it
+ * bakes, and any rollout that does not end promoted returns traffic (and `production`) to the last good version.
+ */
+export const GATES_FAIL_CLOSED = 'gates-fail-closed';
 
 
 export type RolloutStrategyName = RolloutStrategy['type'];
@@ -128,6 +136,18 @@ export interface RolloutState {
   moveProductionAlias: boolean;
   startedAt: string;
   finishedAt: string | null;
+  /** Set when the rollout runs with the fail-closed guards (GATES_FAIL_CLOSED); absent in rollouts from before. */
+  failClosed?: boolean;
+  /** How many times this rollout's gates were read (during bakes and their extensions). */
+  gateReads?: number;
+  /** Why the last reading could not judge the step (too few predictions, a gate with no reading), or null. */
+  insufficient?: string | null;
+  /** How long the current step's bake has been extended waiting for enough data, in milliseconds. */
+  bakeExtendedMs?: number;
+  /** Steps that went on without enough data because the rollout said `onInsufficientTraffic: "promote"` (1-based), with why. */
+  unjudgedSteps?: { step: number; why: string }[];
+  /** What the live servers served when the current step was checked. */
+  serving?: ServingAgreement | null;
 }
 
 /** One traffic change the controller made, kept in its bounded history. */
@@ -238,6 +258,16 @@ export const RolloutRefusal = {
 /** Failure types of a rollout that ended without reaching 100 %. */
 export const RolloutFailure = {
   SimulationFailed: 'simulation_failed',
+  /** A gate was judged out of bounds. */
+  GateBreached: 'gate_breached',
+  /** A step's bake and its extensions ended without enough data to judge its gates. */
+  InsufficientTraffic: 'insufficient_traffic',
+  /** A server could not load a version the step needs. */
+  CandidateLoadFailed: 'candidate_load_failed',
+  /** Live servers did not serve the step's versions in time. */
+  ServingDisagrees: 'serving_disagrees',
+  /** The rollout failed and even returning traffic to the last good version failed: an operator must roll back. */
+  TrafficNotRestored: 'traffic_not_restored',
   /** The candidate version or the endpoint vanished, or the change was refused by the database: the rollout cannot go on. */
   TrafficChangeFailed: 'traffic_change_failed',
 } as const;
