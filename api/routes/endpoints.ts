@@ -82,14 +82,16 @@ export function endpointRoutes(deps: ApiDeps) {
   /** Traffic from the database, the running rollout (step, gate readings) from the controller, and the endpoint's events. */
   app.get('/:name', async (c) => {
     const { projectId } = c.get('auth');
-    const endpoint = await findEndpoint(deps, projectId, c.req.param('name'));
-    const events = await deps.db.select().from(endpointEvents).where(eq(endpointEvents.endpointId, endpoint.id)).orderBy(desc(endpointEvents.createdAt)).limit(50);
-    const refs = await versionNamesByIds(deps.db, [endpoint.stableVersionId, endpoint.canaryVersionId, endpoint.shadowVersionId, ...events.flatMap((e) => [e.fromVersionId, e.toVersionId])]);
-    const workflowId = endpointControllerWorkflowId(projectId, endpoint.name);
+    const workflowId = endpointControllerWorkflowId(projectId, c.req.param('name'));
     // Live details from the controller when it answers soon; else the summary its last change left on the row.
+    // Asked before the row is read: the controller commits a traffic change before its state says so, so a rollout
+    // the answer shows as ended never comes with the traffic from before its end.
     const live = await deps.temporal
       .withDeadline(Date.now() + CONTROLLER_QUERY_DEADLINE_MS, () => deps.temporal.workflow.getHandle(workflowId).query(endpointStatusQuery))
       .catch(() => undefined);
+    const endpoint = await findEndpoint(deps, projectId, c.req.param('name'));
+    const events = await deps.db.select().from(endpointEvents).where(eq(endpointEvents.endpointId, endpoint.id)).orderBy(desc(endpointEvents.createdAt)).limit(50);
+    const refs = await versionNamesByIds(deps.db, [endpoint.stableVersionId, endpoint.canaryVersionId, endpoint.shadowVersionId, ...events.flatMap((e) => [e.fromVersionId, e.toVersionId])]);
     const rollout = live?.rollout ? rolloutView(live.rollout) : endpoint.rollout ? { ...endpoint.rollout, step: endpoint.rollout.step + 1, gates: [] } : null;
     return c.json({
       name: endpoint.name,
