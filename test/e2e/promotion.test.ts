@@ -12,7 +12,7 @@ interface PipelineProgress {
   promotion?: { workflowId: string; state: string; waitingSince: string | null; decision: { decision: string; by: string } | null } | null;
 }
 
-/** For the approval cases: a 5-epoch candidate is worse than the champion, which the default policy would not bless. */
+/** For the approval cases: on this near-separable table a candidate may trail the champion by a held-out row, which the default policy would not bless. */
 const ANY_QUALITY = [{ metric: 'accuracy', maxDrop: 1 }];
 
 /** The pipeline's promotion stage end to end: first model, a better one behind an approval, rejections, a timeout, a failed floor. */
@@ -42,7 +42,7 @@ describe('pipeline promotion: no model reaches production unexamined', () => {
     for (let i = 0; i < 400; i++) {
       const progress = await progressOf(workflowId);
       if (progress.stage === 'promote' && progress.promotion?.state === 'waiting_for_approval') return progress;
-      if (['done', 'rejected', 'failed'].includes(progress.stage)) throw new Error(`pipeline ended in ${progress.stage} before waiting`);
+      if (['done', 'rejected', 'failed'].includes(progress.stage)) throw new Error(`pipeline ended in ${progress.stage} before waiting: ${progress.rejection ?? ''}`);
       await new Promise((r) => setTimeout(r, 250));
     }
     throw new Error('pipeline never waited for approval');
@@ -71,8 +71,8 @@ describe('pipeline promotion: no model reaches production unexamined', () => {
     expect([late.status, ((await late.json()) as { error: { code: string } }).error.code]).toEqual([409, 'not_waiting_for_approval']);
   });
 
-  it('a better candidate behind an approval: waits, refuses its own requester, approved by an approver, promoted and served', async () => {
-    const workflowId = await run({ epochs: 30 }, { requireApproval: true, approvalTimeout: '10m' });
+  it('a candidate behind an approval: waits, refuses its own requester, approved by an approver, promoted and served', async () => {
+    const workflowId = await run({ epochs: 30 }, { requireApproval: true, approvalTimeout: '10m', thresholds: ANY_QUALITY });
     const waiting = await untilWaiting(workflowId);
     expect(waiting.promotion?.waitingSince).toEqual(expect.any(String));
     expect(await served()).toBe(1);

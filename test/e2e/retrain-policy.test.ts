@@ -42,6 +42,11 @@ describe('a retrain after the base pipeline history is gone keeps its policy', (
   const untilWaiting = async (workflowId: string) => {
     for (let i = 0; i < 600; i++) {
       const body = await statusOf<PipelineProgress>(workflowId);
+      // Not started yet: the retrain starts its pipeline once the dataset is built.
+      if (body.status === undefined) {
+        await sleep(200);
+        continue;
+      }
       if (body.progress?.promotion?.state === 'waiting_for_approval') return body.progress;
       if (body.status !== 'RUNNING' || ['done', 'rejected', 'failed'].includes(body.progress?.stage ?? '')) {
         throw new Error(`pipeline ${workflowId} ended ${body.progress?.stage ?? body.status} without waiting for approval`);

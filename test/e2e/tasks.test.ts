@@ -77,7 +77,8 @@ describe('every common task: multi-class classification and regression, end to e
     const final = await waitForWorkflow(t, workflowId);
     expect(final.status).toBe('COMPLETED');
     const result = final.result as { trainingRunId: string; evaluation: Record<string, number | string> };
-    expect(result.evaluation).toMatchObject({ task: 'regression', rows: 78 });
+    // The hash split places each row by its content: 73 of 392 rows land below the 0.2 cut, every run.
+    expect(result.evaluation).toMatchObject({ task: 'regression', rows: 73 });
     expect(result.evaluation.r2).toBeGreaterThanOrEqual(0.6);
     expect(result.evaluation.rmse).toBeLessThan(5);
     expect(result.evaluation.parityMaxAbsDiff).toBeLessThanOrEqual(1e-4);
