@@ -7,7 +7,7 @@ import { PgliteWireServer } from './pglite-wire-server';
 /**
  * The PGlite process that db/pglite-server.ts forks: opens PGLITE_DATA_DIR (empty: in memory), serves it on
  * a unix socket in a private temporary directory, tells its parent where, and closes PGlite cleanly when
- * told to stop, signalled, or when its parent goes away (even SIGKILLed: the IPC channel closes).
+ * told to stop or when its parent goes away (even SIGKILLed: the IPC channel closes).
  */
 async function main(): Promise<void> {
   const dataDir = process.env.PGLITE_DATA_DIR ?? '';
@@ -29,8 +29,9 @@ async function main(): Promise<void> {
     if (message === 'stop') void close();
   });
   process.once('disconnect', () => void close());
-  process.once('SIGTERM', () => void close());
-  process.once('SIGINT', () => void close());
+  // A terminal's Ctrl-C (or a SIGTERM to the whole group) reaches this process too: the factory stops it after its last write.
+  process.on('SIGINT', () => {});
+  process.on('SIGTERM', () => {});
   process.send?.({ socketDir });
 }
 

@@ -14,7 +14,8 @@ const STOP_TIMEOUT_MS = 30_000;
 /**
  * Runs PGlite in a process of its own (db/pglite-server-process.ts) behind the PostgreSQL wire protocol, so
  * its queries (a drift scan over a million rows, a retrain's dataset build) never hold up the thread that
- * answers requests, and other processes (workers) can share the same database. It exits with its parent.
+ * answers requests, and other processes (workers) can share the same database. It stays in its parent's
+ * process group (a SIGKILL of the group takes it too) and exits when its parent does.
  */
 export async function startPgliteServer(opts: { dataDir?: string } = {}): Promise<PgliteServer> {
   const extension = path.extname(__filename);
@@ -23,8 +24,6 @@ export async function startPgliteServer(opts: { dataDir?: string } = {}): Promis
     // Under tsx (npm start, tests) the entry is TypeScript; the build runs the compiled .js.
     execArgv: extension === '.ts' ? ['--import', 'tsx'] : [],
     env: { ...process.env, PGLITE_DATA_DIR: opts.dataDir ?? '' },
-    // Its own process group: a terminal's Ctrl-C reaches the factory, which stops PGlite after its last write.
-    detached: true,
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
