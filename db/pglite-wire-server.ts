@@ -108,25 +108,36 @@ class WireConnection {
     if (this.pumping) return;
     this.pumping = true;
     try {
-      for (let message = this.nextMessage(); message && !this.closed; message = this.nextMessage()) {
-        if (message === 'skip') continue;
-        if (message[0] === 0x58) {
-          // Terminate: PGlite's single session must outlive this client.
-          this.socket.end();
-          break;
-        }
-        this.release ??= await this.server.take();
-        if (this.closed) break;
-        this.track(message);
-        const status = await this.execute(message);
-        if (status === 'I') {
-          this.release();
-          this.release = undefined;
-        }
-      }
+      await this.run();
+    } catch {
+      // PGlite refused the bytes outright (not an SQL error, which it answers): this client is done.
+      this.closed = true;
+      this.socket.destroy();
+    }
+    try {
       if (this.closed || this.socket.destroyed) await this.abandon();
     } finally {
       this.pumping = false;
+    }
+  }
+
+  /** The messages that have arrived, in order, each with the database's turn held. */
+  private async run(): Promise<void> {
+    for (let message = this.nextMessage(); message && !this.closed; message = this.nextMessage()) {
+      if (message === 'skip') continue;
+      if (message[0] === 0x58) {
+        // Terminate: PGlite's single session must outlive this client.
+        this.socket.end();
+        break;
+      }
+      this.release ??= await this.server.take();
+      if (this.closed) break;
+      this.track(message);
+      const status = await this.execute(message);
+      if (status === 'I') {
+        this.release();
+        this.release = undefined;
+      }
     }
   }
 
@@ -200,6 +211,8 @@ class WireConnection {
     if (!this.release) return;
     try {
       for (const message of ABANDON) await this.server.pglite.execProtocolRaw(new Uint8Array(message));
+    } catch {
+      // Nothing more to undo than PGlite would refuse to run.
     } finally {
       this.release();
       this.release = undefined;
