@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
@@ -11,7 +11,12 @@ import { PgliteWireServer } from './pglite-wire-server';
  */
 async function main(): Promise<void> {
   const dataDir = process.env.PGLITE_DATA_DIR ?? '';
-  if (dataDir) mkdirSync(dataDir, { recursive: true });
+  const pidFile = dataDir ? `${path.resolve(dataDir)}.pid` : '';
+  if (dataDir) {
+    mkdirSync(dataDir, { recursive: true });
+    await waitForPreviousOwner(pidFile);
+    writeFileSync(pidFile, String(process.pid));
+  }
   const pglite = await PGlite.create(dataDir || undefined);
   const socketDir = mkdtempSync(path.join(os.tmpdir(), 'ai-factory-pglite-'));
   const server = new PgliteWireServer(pglite);
@@ -23,6 +28,7 @@ async function main(): Promise<void> {
       await server.close();
       await pglite.close();
       rmSync(socketDir, { recursive: true, force: true });
+      if (pidFile) rmSync(pidFile, { force: true });
       process.exit(0);
     })());
   process.on('message', (message) => {
@@ -33,6 +39,36 @@ async function main(): Promise<void> {
   process.on('SIGINT', () => {});
   process.on('SIGTERM', () => {});
   process.send?.({ socketDir });
+}
+
+const PREVIOUS_OWNER_WAIT_MS = 60_000;
+
+/**
+ * A factory restarted right after its parent process died may find the old PGlite process still closing the
+ * same directory (it finishes its query, then closes): two PGlite instances on one directory would corrupt it.
+ */
+async function waitForPreviousOwner(pidFile: string): Promise<void> {
+  let pid: number;
+  try {
+    pid = Number(readFileSync(pidFile, 'utf8'));
+  } catch {
+    return;
+  }
+  const deadline = Date.now() + PREVIOUS_OWNER_WAIT_MS;
+  while (Number.isInteger(pid) && pid > 0 && pid !== process.pid && alive(pid)) {
+    // A pid the system gave to another program since: waiting longer would not help.
+    if (Date.now() > deadline) return;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }
 
 main().catch((err: unknown) => {
