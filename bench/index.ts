@@ -10,12 +10,14 @@ import { buildTfModel, toTrainedModel } from '../ml/tf-model';
 import { trainEpochs } from '../ml/train-loop';
 import { loadOnnxSession, runOnnxModel } from '../serving/onnx-session';
 import { recordsToMatrix } from '../serving/validate-records';
+import { benchPgliteFreeze } from './pglite-freeze';
 import { benchServingHttp } from './serving';
 
 /**
  * `npm run bench`: figures for ingest, training and serving on this machine. Not part of npm test.
  * `-- --serving-only` runs only the serving figures; `--postgres[=<url>]` (or DATABASE_URL) adds PostgreSQL;
- * `--duration=<seconds>` sets each HTTP load run (10 by default).
+ * `--duration=<seconds>` sets each HTTP load run (10 by default). `--pglite-freeze[=<rows>]` runs only the
+ * predict-latency-during-a-drift-scan figures on PGlite (1,000,000 rows by default; bench/pglite-freeze.ts).
  */
 async function main(): Promise<void> {
   const args = process.argv.slice(2);
@@ -26,12 +28,17 @@ async function main(): Promise<void> {
   const duration = flag('duration');
   const durationSeconds = duration ? Number(duration.slice(duration.indexOf('=') + 1)) : 10;
   const rows: string[][] = [];
-  if (!flag('serving-only')) {
+  const freeze = flag('pglite-freeze');
+  if (freeze) {
+    rows.push(...(await benchPgliteFreeze({ rows: freeze.includes('=') ? Number(freeze.slice(freeze.indexOf('=') + 1)) : 1_000_000, durationSeconds })));
+  } else if (!flag('serving-only')) {
     rows.push(...(await benchIngest()));
     rows.push(...(await benchTraining()));
   }
-  rows.push(...(await benchServing()));
-  rows.push(...(await benchServingHttp({ durationSeconds, postgresUrl })));
+  if (!freeze) {
+    rows.push(...(await benchServing()));
+    rows.push(...(await benchServingHttp({ durationSeconds, postgresUrl })));
+  }
   const width = Math.max(...rows.map((r) => (r[0] ?? '').length));
   for (const [name, value] of rows) console.log(`${(name ?? '').padEnd(width)}  ${value}`);
 }

@@ -47,7 +47,7 @@ export interface ServingBenchOptions {
   postgresUrl?: string;
 }
 
-interface LoadResult {
+export interface LoadResult {
   requestsPerSecond: number;
   p50: number;
   p99: number;
@@ -69,7 +69,7 @@ const WRK = wrkVersion();
 export const LOAD_GENERATOR = WRK ? `wrk ${WRK} (1 thread)` : 'autocannon in a child process (install wrk for a client that takes less CPU)';
 
 /** One load run: POST `body` to `url` with wrk when installed (as the issue measured), else autocannon in a child process. */
-async function load(url: string, body: string | Buffer, connections: number, durationSeconds: number, headers: Record<string, string> = {}): Promise<LoadResult> {
+export async function load(url: string, body: string | Buffer, connections: number, durationSeconds: number, headers: Record<string, string> = {}): Promise<LoadResult> {
   const allHeaders = { 'content-type': typeof body === 'string' ? 'application/json' : 'application/octet-stream', ...headers };
   return WRK ? loadWithWrk(url, body, connections, durationSeconds, allHeaders) : loadWithAutocannon(url, body, connections, durationSeconds, allHeaders);
 }

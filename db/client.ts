@@ -8,6 +8,7 @@ import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
 import { PGlite } from '@electric-sql/pglite';
 import { Client, Pool } from 'pg';
 import * as schema from './schema';
+import { startPgliteServer } from './pglite-server';
 
 /** One type for both drivers: code above this file never knows which it runs on. */
 export type Db = PgDatabase<PgQueryResultHKT, typeof schema>;
@@ -15,6 +16,8 @@ export type Db = PgDatabase<PgQueryResultHKT, typeof schema>;
 export interface DatabaseHandle {
   db: Db;
   kind: 'postgres' | 'pglite';
+  /** A connection string other processes can use (PostgreSQL, or PGlite served by its own process); undefined for PGlite in this thread. */
+  url?: string;
   migrate(): Promise<void>;
   /**
    * Calls `onNotify` with the payload of every NOTIFY on `channel` until the returned function is called.
@@ -40,38 +43,62 @@ export interface NotificationHandlers {
 
 export const MIGRATIONS_FOLDER = path.join(__dirname, 'migrations');
 
-export type DatabaseTarget = { url: string } | { pgliteDir: string } | { inMemory: true };
+/**
+ * PGlite in a directory runs in a process of its own (served over a unix socket, reached with node-postgres
+ * like PostgreSQL) unless `inThread` is set (the bench's comparison); in memory it runs on the caller's thread
+ * (unit tests) unless `ownProcess` is set (crash tests, whose worker processes must reach it).
+ */
+export type DatabaseTarget = { url: string } | { pgliteDir: string; inThread?: boolean } | { inMemory: true; ownProcess?: boolean };
 
 /** Opens PostgreSQL when a URL is given, else PGlite in a directory (or in memory for tests). */
 export async function openDatabase(target: DatabaseTarget): Promise<DatabaseHandle> {
-  if ('url' in target) {
-    const pool = new Pool({ connectionString: target.url, max: 10 });
-    // A connection whose backend dies (restart, failover, pg_terminate_backend) emits 'error', which would
-    // crash the process unheard. Idle ones are dropped by the pool ('error' on the pool); one in use fails
-    // its query, which the caller sees (activities are retried), and the pool drops it on release.
-    pool.on('error', () => {});
-    pool.on('connect', (client) => client.on('error', () => {}));
-    const db = drizzlePg(pool, { schema });
-    const listeners = new Set<() => Promise<void>>();
+  if ('url' in target) return openPostgres(target.url);
+  if ('pgliteDir' in target ? !target.inThread : target.ownProcess) {
+    const server = await startPgliteServer('pgliteDir' in target ? { dataDir: target.pgliteDir } : {});
+    const handle = openPostgres(server.url);
     return {
-      db: db as unknown as Db,
-      kind: 'postgres',
-      migrate: () => migratePg(db, { migrationsFolder: MIGRATIONS_FOLDER }),
-      async listen(channel, handlers) {
-        const stop = await listenPostgres(target.url, channel, handlers);
-        const unlisten = async (): Promise<void> => {
-          listeners.delete(unlisten);
-          await stop();
-        };
-        listeners.add(unlisten);
-        return unlisten;
-      },
+      ...handle,
+      kind: 'pglite',
       close: async () => {
-        await Promise.all([...listeners].map((unlisten) => unlisten()));
-        await pool.end();
+        await handle.close();
+        await server.stop();
       },
     };
   }
+  return openPgliteInThread(target);
+}
+
+function openPostgres(url: string): DatabaseHandle {
+  const pool = new Pool({ connectionString: url, max: 10 });
+  // A connection whose backend dies (restart, failover, pg_terminate_backend) emits 'error', which would
+  // crash the process unheard. Idle ones are dropped by the pool ('error' on the pool); one in use fails
+  // its query, which the caller sees (activities are retried), and the pool drops it on release.
+  pool.on('error', () => {});
+  pool.on('connect', (client) => client.on('error', () => {}));
+  const db = drizzlePg(pool, { schema });
+  const listeners = new Set<() => Promise<void>>();
+  return {
+    db,
+    kind: 'postgres',
+    url,
+    migrate: () => migratePg(db, { migrationsFolder: MIGRATIONS_FOLDER }),
+    async listen(channel, handlers) {
+      const stop = await listenPostgres(url, channel, handlers);
+      const unlisten = async (): Promise<void> => {
+        listeners.delete(unlisten);
+        await stop();
+      };
+      listeners.add(unlisten);
+      return unlisten;
+    },
+    close: async () => {
+      await Promise.all([...listeners].map((unlisten) => unlisten()));
+      await pool.end();
+    },
+  };
+}
+
+async function openPgliteInThread(target: { pgliteDir: string } | { inMemory: true }): Promise<DatabaseHandle> {
   let client: PGlite;
   if ('pgliteDir' in target) {
     mkdirSync(target.pgliteDir, { recursive: true });

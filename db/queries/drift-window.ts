@@ -24,13 +24,38 @@ export interface DriftWindowQuery {
 
 const floats = (values: readonly number[]): SQL => sql`array[${sql.join(values.map((v) => sql`${v}::float8`), sql`, `)}]::float8[]`;
 
+/** How long one of the scan's queries may hold the database, roughly: PGlite runs one query at a time, and the prediction log's INSERTs wait behind it. */
+const SLICE_TARGET_MS = 50;
+/** The first slice's share of the window; each next one is sized from how long the last took. */
+const FIRST_SLICE = 1 / 1024;
+
 /**
  * The aggregates a drift report is built from, for one version's window of the prediction log: per-feature
  * counts on the baseline's bins (width_bucket in SQL, all features in one scan), min/max per feature, the
  * prediction distribution and live metrics where feedback labels joined. Only a few hundred numbers come
  * back whatever the window's size; the (model_version_id, created_at) index bounds the scan. PostgreSQL and PGlite.
+ * The window is read in consecutive time slices sized to take about SLICE_TARGET_MS each, and the counts are
+ * summed: on PGlite a scan of a million rows would otherwise hold the one session for many seconds, and every
+ * prediction (answered once its log row is committed) with it.
  */
 export async function readDriftWindow(db: Db, query: DriftWindowQuery): Promise<DriftWindow> {
+  const to = query.to.getTime();
+  let from = query.from.getTime();
+  let width = Math.max(1, (to - from) * FIRST_SLICE);
+  let total: DriftWindow | undefined;
+  do {
+    const end = Math.min(to, from + width);
+    const started = performance.now();
+    const slice = await readWindowSlice(db, { ...query, from: new Date(from), to: new Date(end) });
+    const elapsed = performance.now() - started;
+    total = total ? addWindows(total, slice) : slice;
+    width = Math.max(1, width * Math.min(4, Math.max(0.25, SLICE_TARGET_MS / Math.max(elapsed, 1))));
+    from = end;
+  } while (from < to);
+  return total;
+}
+
+async function readWindowSlice(db: Db, query: DriftWindowQuery): Promise<DriftWindow> {
   const answered = and(
     eq(predictions.modelVersionId, query.versionId),
     eq(predictions.endpointId, query.endpointId),
@@ -44,6 +69,33 @@ export async function readDriftWindow(db: Db, query: DriftWindowQuery): Promise<
   const scanned = await scanWindow(db, answered, query);
   const live = query.prediction.task === 'classification' ? await classLive(db, answered, query.prediction.classes) : await valueLive(db, answered);
   return { ...scanned, live };
+}
+
+/** Two adjacent slices' aggregates as one: counts and sums add, extremes combine. */
+function addWindows(a: DriftWindow, b: DriftWindow): DriftWindow {
+  const add = (x: number[], y: number[]): number[] => x.map((v, i) => v + (y[i] ?? 0));
+  const lo = (x: number | null, y: number | null): number | null => (x === null ? y : y === null ? x : Math.min(x, y));
+  const hi = (x: number | null, y: number | null): number | null => (x === null ? y : y === null ? x : Math.max(x, y));
+  const features = a.features.map((f, j) => {
+    const g = b.features[j];
+    return g ? { feature: f.feature, counts: add(f.counts, g.counts), missing: f.missing + g.missing, min: lo(f.min, g.min), max: hi(f.max, g.max) } : f;
+  });
+  let prediction: PredictionWindowCounts = a.prediction;
+  if (a.prediction.task === 'classification' && b.prediction.task === 'classification') {
+    const labelCounts = { ...a.prediction.labelCounts };
+    for (const [label, n] of Object.entries(b.prediction.labelCounts)) labelCounts[label] = (labelCounts[label] ?? 0) + n;
+    prediction = { task: 'classification', labelCounts, probabilityCounts: add(a.prediction.probabilityCounts, b.prediction.probabilityCounts) };
+  } else if (a.prediction.task === 'regression' && b.prediction.task === 'regression') {
+    prediction = { task: 'regression', counts: add(a.prediction.counts, b.prediction.counts), min: lo(a.prediction.min, b.prediction.min), max: hi(a.prediction.max, b.prediction.max) };
+  }
+  const [x, y] = [a.live, b.live];
+  const live: LiveWindow = {
+    labelled: x.labelled + y.labelled,
+    correct: x.correct === null && y.correct === null ? null : (x.correct ?? 0) + (y.correct ?? 0),
+    auc: x.auc && y.auc ? { positives: add(x.auc.positives, y.auc.positives), negatives: add(x.auc.negatives, y.auc.negatives) } : (x.auc ?? y.auc),
+    errors: x.errors && y.errors ? { n: x.errors.n + y.errors.n, sumAbs: x.errors.sumAbs + y.errors.sumAbs, sumSquared: x.errors.sumSquared + y.errors.sumSquared } : (x.errors ?? y.errors),
+  };
+  return { rows: a.rows + b.rows, features, prediction, live };
 }
 
 /** Counts come back from PostgreSQL as bigint text and from PGlite as numbers. */

@@ -1,5 +1,5 @@
 import { and, eq } from 'drizzle-orm';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { modelVersions, trainingRuns, type EpochMetrics } from '../../db/schema';
 import { killableWorkers } from '../support/killable-workers';
 import { churnRows, toCsv } from '../support/synthetic-data';
@@ -9,14 +9,17 @@ import { startTestFactory, waitForWorkflow, type TestFactory } from '../support/
 const HEARTBEAT_TIMEOUT_MS = 3_000;
 const EPOCHS = 40;
 
-/** A training worker process is SIGKILLed mid-run (no graceful shutdown, no last heartbeat); another takes over. */
-describe.skipIf(!inject('databaseUrl'))('training survives a SIGKILLed worker process (PostgreSQL: a child process cannot share in-memory PGlite)', () => {
+/**
+ * A training worker process is SIGKILLed mid-run (no graceful shutdown, no last heartbeat); another takes over.
+ * Runs on the suite's PostgreSQL, else on PGlite served by its own process (what `npm start` runs).
+ */
+describe('training survives a SIGKILLed worker process', () => {
   let t: TestFactory;
   const workers = killableWorkers(() => t);
 
   beforeAll(async () => {
     // The API and factory-cpu run here; factory-gpu only in child processes the test kills.
-    t = await startTestFactory({ parts: { api: true, cpuWorker: true }, activityTimeouts: { heartbeatTimeoutMs: HEARTBEAT_TIMEOUT_MS } });
+    t = await startTestFactory({ parts: { api: true, cpuWorker: true }, activityTimeouts: { heartbeatTimeoutMs: HEARTBEAT_TIMEOUT_MS }, database: 'own-process' });
   });
   afterAll(async () => {
     await workers.killAll();
@@ -63,7 +66,7 @@ describe.skipIf(!inject('databaseUrl'))('training survives a SIGKILLed worker pr
     const versions = await t.database.db.select().from(modelVersions).where(and(eq(modelVersions.trainingRunId, run?.id ?? '')));
     expect(versions).toHaveLength(1);
     console.log(
-      `[crash] worker SIGKILL: attempt 1 finished epochs 1..${Math.max(...finishedByFirst)} of ${EPOCHS}; completed epochs repeated: ${repeated.length}; ` +
+      `[crash] worker SIGKILL (${t.database.kind}): attempt 1 finished epochs 1..${Math.max(...finishedByFirst)} of ${EPOCHS}; completed epochs repeated: ${repeated.length}; ` +
         `epoch in progress re-run: 1; SIGKILL → first epoch finished by the retry: ${resumeWallMs} ms (heartbeat timeout ${HEARTBEAT_TIMEOUT_MS} ms)`,
     );
   });

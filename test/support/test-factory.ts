@@ -3,7 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { inject } from 'vitest';
-import { openDatabase, type DatabaseHandle } from '../../db/client';
+import { openDatabase, type DatabaseHandle, type DatabaseTarget } from '../../db/client';
 import { apiKeys } from '../../db/schema';
 import { DEFAULT_SERVING_CONFIG, type ServingConfig } from '../../platform/config';
 import { createLogger } from '../../platform/logger';
@@ -23,6 +23,8 @@ export interface TestFactory {
   taskQueues: TaskQueues;
   /** Where the factory keeps artifacts: a worker in another process needs the same root. */
   artifactRoot: string;
+  /** The database a worker in another process connects to (undefined: PGlite on this thread, which no other process can reach). */
+  databaseUrl: string | undefined;
   /** Calls the API in-process, as curl would over HTTP, with the admin key unless another is given. */
   request(method: string, path: string, opts?: { json?: unknown; body?: RequestInit['body']; contentType?: string; key?: string | null }): Promise<Response>;
   /** A key of `role`, owned by `owner` (default: a principal of its own). */
@@ -46,14 +48,21 @@ export async function startTestFactory(
     serving?: Partial<ServingConfig>;
     /** FACTORY_WEBHOOK_ALLOW_HOSTS, e.g. '127.0.0.1' for a test's local receiver; unset: public addresses only. */
     webhookAllowHosts?: string;
+    /**
+     * Unset: the suite's PostgreSQL, else PGlite in memory on this thread. 'own-process': without PostgreSQL,
+     * PGlite in memory served by its own process, so worker processes can share it. A URL: that database
+     * (migrated here unless it is the suite's), e.g. the suite's reached through a proxy.
+     */
+    database?: 'own-process' | { url: string };
   } = {},
 ): Promise<TestFactory> {
   const suffix = randomUUID().slice(0, 8);
   const logger = createLogger(process.env.TEST_LOG_LEVEL ?? 'error');
   installTemporalLogger(logger);
-  const databaseUrl = inject('databaseUrl');
-  const database = await openDatabase(databaseUrl ? { url: databaseUrl } : { inMemory: true });
-  if (!databaseUrl) await database.migrate();
+  const suiteUrl = inject('databaseUrl');
+  const target: DatabaseTarget = typeof opts.database === 'object' ? opts.database : suiteUrl ? { url: suiteUrl } : { inMemory: true, ownProcess: opts.database === 'own-process' };
+  const database = await openDatabase(target);
+  if (!('url' in target) || target.url !== suiteUrl) await database.migrate();
   const adminKey = `afk_test_admin_${suffix}_${randomUUID()}`;
   const { projectId } = await bootstrapProject(database.db, { projectName: `test-${suffix}`, adminKey });
   const artifactRoot = await mkdtemp(path.join(os.tmpdir(), 'ai-factory-test-'));
@@ -86,6 +95,7 @@ export async function startTestFactory(
     adminKey,
     taskQueues,
     artifactRoot,
+    databaseUrl: database.url,
     request(method, urlPath, { json, body, contentType, key } = {}) {
       const headers: Record<string, string> = {};
       const apiKey = key === undefined ? adminKey : key;

@@ -1,18 +1,26 @@
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { trainingRuns } from '../../db/schema';
+import { killableWorkers } from '../support/killable-workers';
 import { churnRows, toCsv } from '../support/synthetic-data';
 import { startTestFactory, waitForWorkflow, type TestFactory } from '../support/test-factory';
 
-/** A training worker dies mid-run; another picks the retry up and resumes from the last checkpoint. */
+/**
+ * A training worker process is SIGKILLed mid-run; another picks the retry up and resumes from the last
+ * checkpoint. The database is one other processes can reach: the suite's PostgreSQL, else PGlite served by
+ * its own process, as `npm start` runs it.
+ */
 describe('training survives a worker crash', () => {
   let t: TestFactory;
+  const workers = killableWorkers(() => t);
 
   beforeAll(async () => {
-    // No training worker yet: the test controls when one runs and when it dies.
-    t = await startTestFactory({ parts: { api: true, cpuWorker: true } });
+    // No training worker yet: the test controls when one runs and when it dies. A short heartbeat timeout
+    // lets Temporal notice the dead worker within seconds (production: 30 s).
+    t = await startTestFactory({ parts: { api: true, cpuWorker: true }, activityTimeouts: { heartbeatTimeoutMs: 3_000 }, database: 'own-process' });
   });
   afterAll(async () => {
+    await workers.killAll();
     await t?.stop();
   });
 
@@ -24,12 +32,16 @@ describe('training survives a worker crash', () => {
     expect(start.status).toBe(202);
     const { workflowId } = (await start.json()) as { workflowId: string };
 
-    const doomed = await t.startWorkers({ gpuWorker: true }, { shutdownGraceTimeMs: 0 });
+    const doomed = await workers.start();
+    await waitForEpochs(t, workflowId, 3);
+    doomed.child.kill('SIGKILL');
+    await doomed.exited();
+    // Read after the process is gone: nothing of the first attempt can land later.
     const epochsBeforeCrash = await waitForEpochs(t, workflowId, 3);
-    await doomed.stop();
+    expect(doomed.child.signalCode).toBe('SIGKILL');
     expect(epochsBeforeCrash).toBeLessThan(40);
 
-    await t.startWorkers({ gpuWorker: true });
+    await workers.start();
     const final = await waitForWorkflow(t, workflowId);
     expect(final.status).toBe('COMPLETED');
 
