@@ -4,6 +4,7 @@ import type { TaskChoice } from '../domain/model';
 import type { FairnessRequest, ModelPolicy, PipelineRollout, PromotionPolicy } from '../domain/model-policy';
 import { checkEvaluationRequest, evaluationRequestFields } from './evaluation-options';
 import { pipelineRolloutOf, rolloutStrategyRequest } from './rollout-request';
+import { UserError } from '../platform/user-error';
 
 /** The policy fields of POST /v1/pipelines, which PUT /v1/models/{name}/policy takes in the same shapes. */
 export const policyRequestFields = { ...evaluationRequestFields, rollout: rolloutStrategyRequest.optional() };
@@ -41,6 +42,48 @@ export function policyFieldsOf(body: PolicyBody, context: PolicyContext): Policy
     ...(evaluation.slices && { slices: evaluation.slices }),
     ...(evaluation.fairness && { fairness: evaluation.fairness }),
   };
+}
+
+/** A stored policy field a pipeline left out but could not follow on its dataset version, and why. */
+export interface PolicyFieldNotApplied {
+  field: 'slices' | 'fairness';
+  reason: string;
+}
+
+/**
+ * The policy a pipeline runs with: the fields its body sets, and for each it leaves out, the stored policy in force.
+ * Stored slices and fairness apply only where this dataset version and task allow them (checked as a body's would be);
+ * the others are left out of this run and named, so a retrain on a narrower dataset still runs under its promotion rules.
+ */
+export function followStoredPolicy(set: PolicyFields, stored: ModelPolicy, context: PolicyContext): { fields: PolicyFields; fromStored: (keyof PolicyFields)[]; notApplied: PolicyFieldNotApplied[] } {
+  const notApplied: PolicyFieldNotApplied[] = [];
+  const applicable = (check: () => unknown, field: PolicyFieldNotApplied['field']): boolean => {
+    const why = refusal(check);
+    if (why) notApplied.push({ field, reason: why });
+    return why === null;
+  };
+  const slices = set.slices ? [] : stored.slices.filter((column) => applicable(() => checkEvaluationRequest(context.schema, context.task, { slices: [column] }), 'slices'));
+  const { fairness } = stored;
+  const followed: PolicyFields = {
+    ...(!set.promotion && stored.promotion && { promotion: stored.promotion }),
+    ...(!set.rollout && stored.rollout && { rollout: stored.rollout }),
+    ...(slices.length > 0 && { slices }),
+    ...(!set.fairness && fairness && applicable(() => checkEvaluationRequest(context.schema, context.task, { fairness }, context.targetStats), 'fairness') && { fairness }),
+  };
+  const fields: PolicyFields = { ...followed, ...set };
+  const fromStored = Object.keys(followed) as (keyof PolicyFields)[];
+  return { fields, fromStored, notApplied };
+}
+
+/** The sentence a check refuses with, or null when it passes. */
+function refusal(check: () => unknown): string | null {
+  try {
+    check();
+    return null;
+  } catch (err) {
+    if (err instanceof UserError) return err.message;
+    throw err;
+  }
 }
 
 /** A PUT body as the whole policy it stands for: every field it leaves out is cleared. */

@@ -83,3 +83,18 @@ export interface EffectiveModelPolicy {
 }
 
 export const EMPTY_MODEL_POLICY: ModelPolicy = { promotion: null, rollout: null, slices: [], fairness: null };
+
+/** The fields of a policy a request sets that differ from the policy in force (key order and undefined fields aside). */
+export function differingPolicyFields(set: Partial<ModelPolicy>, inForce: ModelPolicy): (keyof ModelPolicy)[] {
+  return (Object.keys(set) as (keyof ModelPolicy)[]).filter((field) => set[field] !== undefined && canonicalJson(set[field]) !== canonicalJson(inForce[field]));
+}
+
+/** JSON with object keys sorted (jsonb keeps no key order), so equal policies compare equal. */
+export function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (value && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>).filter(([, v]) => v !== undefined);
+    return `{${entries.sort(([x], [y]) => (x < y ? -1 : 1)).map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value);
+}

@@ -13,13 +13,13 @@ import { factoryPipeline } from '../../workflows';
 import { factorySearchAttributes, type PipelineInput } from '../../workflows/contracts';
 import type { ApiDeps } from '../deps';
 import type { ApiEnv } from '../env';
-import { policyFieldsOf, policyRequestFields } from '../model-policy-request';
+import { followStoredPolicy, policyFieldsOf, policyRequestFields } from '../model-policy-request';
 import { checkResourceName, parseJsonBody, RESOURCE_NAME } from '../json-body';
-import { requireRole } from '../middleware/api-key-auth';
+import { hasPermission, requireRole } from '../middleware/api-key-auth';
 import { answerOnce, idempotencyKeyOf, sha256Hex } from '../idempotency';
 import { temporalUiLink, workflowStatusPath } from '../workflow-links';
 import { findDataset, findDatasetVersion } from '../../db/queries/datasets';
-import { storePipelinePolicy } from '../../db/queries/pipeline-policies';
+import { applyPipelinePolicy } from '../../db/queries/pipeline-policies';
 
 const name = z.string().regex(RESOURCE_NAME, "use lowercase letters, digits, '.', '_' or '-'");
 
@@ -59,7 +59,7 @@ export function pipelineRoutes(deps: ApiDeps) {
   app.post('/', requireRole('operator'), async (c) => {
     const idempotencyKey = idempotencyKeyOf(c);
     const body = await parseJsonBody(c, pipelineRequest);
-    const { projectId, keyId } = c.get('auth');
+    const { projectId, keyId, role } = c.get('auth');
     const datasetRef = typeof body.dataset === 'string' ? { name: body.dataset, version: 'latest' as const } : body.dataset;
     const dataset = await findDataset(deps.db, projectId, checkResourceName('dataset', datasetRef.name));
     const version = await findDatasetVersion(deps.db, dataset, datasetRef.version);
@@ -67,11 +67,13 @@ export function pipelineRoutes(deps: ApiDeps) {
     checkSplitKey(version.schema, body.splitKey);
     const task = await chooseVersionTask(deps, version, body.target, body.task);
     checkFamilyForTask(body.model.type, task);
-    const policy = policyFieldsOf(body, { schema: version.schema, task, targetStats: version.stats.find((s) => s.name === body.target) });
+    const policyContext = { schema: version.schema, task, targetStats: version.stats.find((s) => s.name === body.target) };
+    const set = policyFieldsOf(body, policyContext);
 
     const { accelerator, hiddenUnits, ...hyper } = body.model;
     const spec: ModelSpec = { ...hyper, hiddenUnits: body.model.type === 'mlp' ? (hiddenUnits ?? [16]) : [] };
-    const input: PipelineInput = {
+    const modelName = body.registeredModel ?? body.endpoint;
+    const base: PipelineInput = {
       projectId,
       datasetVersionId: version.id,
       target: body.target,
@@ -82,19 +84,29 @@ export function pipelineRoutes(deps: ApiDeps) {
       accelerator,
       trainingTaskQueue: accelerator === 'gpu' ? deps.taskQueues.gpu : deps.taskQueues.cpu,
       endpointName: body.endpoint,
-      modelName: body.registeredModel ?? body.endpoint,
+      modelName,
       minAccuracy: body.minAccuracy,
       ...(body.minR2 !== undefined && { minR2: body.minR2 }),
       timeouts: deps.activityTimeouts,
       requestedBy: keyId,
-      ...policy,
     };
     const request = { key: idempotencyKey, route: 'POST /v1/pipelines', requestHash: sha256Hex(await c.req.text()) };
     // With a key, the id is derived from it, so no retry or race can start a second run of the same request.
     const workflowId = `pipeline-${body.endpoint}-${idempotencyKey === undefined ? randomUUID().slice(0, 8) : sha256Hex(projectId, idempotencyKey).slice(0, 16)}`;
     return answerOnce(c, deps.db, request, async () => {
       // Before the start: a retry after a crash in between stores the same policy again, which makes no new version.
-      const stored = await storePipelinePolicy(deps.db, { projectId, modelName: input.modelName, set: policy, actor: keyId, reason: `set by pipeline ${workflowId}` });
+      const { effective, stored } = await applyPipelinePolicy(deps.db, {
+        projectId,
+        modelName,
+        endpointName: body.endpoint,
+        set,
+        mayChange: hasPermission(role, 'administer'),
+        actor: keyId,
+        reason: `set by pipeline ${workflowId}`,
+      });
+      // The fields the body leaves out follow the policy in force for the model on this endpoint, as a retrain would.
+      const { fields, fromStored, notApplied } = followStoredPolicy(set, effective.policy, policyContext);
+      const input: PipelineInput = { ...base, ...fields };
       const runId = await startOnce(deps, workflowId, {
         taskQueue: deps.taskQueues.cpu,
         workflowId,
@@ -104,7 +116,7 @@ export function pipelineRoutes(deps: ApiDeps) {
       });
       return {
         status: 202,
-        body: { workflowId, runId, status: workflowStatusPath(workflowId), dataset: { name: dataset.name, version: version.version }, features, task, policy: stored && { model: input.modelName, ...stored }, ...temporalUiLink(deps, workflowId) },
+        body: { workflowId, runId, status: workflowStatusPath(workflowId), dataset: { name: dataset.name, version: version.version }, features, task, policy: { model: modelName, follows: { source: effective.source, version: effective.version }, stored, fromStored, notApplied }, ...temporalUiLink(deps, workflowId) },
       };
     });
   });

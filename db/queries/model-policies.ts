@@ -1,7 +1,7 @@
 import { and, desc, eq, inArray } from 'drizzle-orm';
 import type { Db } from '../client';
 import { auditLog, MODEL_POLICY_SCOPE, modelPolicies, models } from '../schema';
-import { EMPTY_MODEL_POLICY, type EffectiveModelPolicy, type ModelPolicy } from '../../domain/model-policy';
+import { canonicalJson, EMPTY_MODEL_POLICY, type EffectiveModelPolicy, type ModelPolicy } from '../../domain/model-policy';
 
 /** A transaction or the database itself: policy writes compose into a caller's transaction. */
 type Tx = Parameters<Parameters<Db['transaction']>[0]>[0] | Db;
@@ -79,14 +79,5 @@ export async function modelPolicyHistory(db: Db, modelId: string, endpointId: st
 
 /** jsonb keeps no key order, so policies are compared with their keys sorted. */
 function samePolicy(a: ModelPolicy, b: ModelPolicy): boolean {
-  return canonical(a) === canonical(b);
-}
-
-function canonical(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
-  if (value && typeof value === 'object') {
-    const entries = Object.entries(value as Record<string, unknown>).filter(([, v]) => v !== undefined);
-    return `{${entries.sort(([x], [y]) => (x < y ? -1 : 1)).map(([k, v]) => `${JSON.stringify(k)}:${canonical(v)}`).join(',')}}`;
-  }
-  return JSON.stringify(value);
+  return canonicalJson(a) === canonicalJson(b);
 }

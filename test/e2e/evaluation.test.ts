@@ -158,7 +158,8 @@ describe('evaluation on the served model, thresholds and the champion', () => {
   });
 
   it('with no thresholds, a candidate worse than the champion is not blessed: the default maxDrop on accuracy', async () => {
-    const start = await t.request('POST', '/v1/pipelines', { json: { dataset: 'churn-groups', target: 'churned', features: ['noise'], model, endpoint: 'churn-eval' } });
+    // Set explicitly: a pipeline that left promotion out would follow the thresholds stored by the pipelines before.
+    const start = await t.request('POST', '/v1/pipelines', { json: { dataset: 'churn-groups', target: 'churned', features: ['noise'], model, endpoint: 'churn-eval', promotion: { thresholds: [] } } });
     expect(start.status).toBe(202);
     const final = await waitForWorkflow(t, ((await start.json()) as { workflowId: string }).workflowId);
     const result = final.result as { stage: string; trainingRunId: string; evaluation: { blessed: boolean; failedThresholds: string[]; champion: string } };

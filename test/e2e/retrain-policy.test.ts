@@ -77,8 +77,8 @@ describe('a retrain after the base pipeline history is gone keeps its policy', (
       },
     });
     expect(res.status).toBe(202);
-    const body = (await res.json()) as { workflowId: string; policy: { version: number } };
-    expect(body.policy).toMatchObject({ version: 1 });
+    const body = (await res.json()) as { workflowId: string; policy: { stored: { version: number } } };
+    expect(body.policy).toMatchObject({ stored: { version: 1, changed: true } });
     basePipeline = body.workflowId;
     await untilWaiting(basePipeline);
     await approve(basePipeline);
