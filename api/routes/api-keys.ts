@@ -9,7 +9,7 @@ import { parseJsonBody } from '../json-body';
 import { requireRole } from '../middleware/api-key-auth';
 
 /** `owner` names the person or service the key belongs to: four eyes compare owners, so one person's keys count once. */
-const createKeyRequest = z.object({ name: z.string().min(1).max(100), owner: z.string({ error: 'owner is required: name the person or service this key belongs to (e.g. an e-mail); approvals compare owners, not keys.' }).trim().min(1).max(200), role: z.enum(API_KEY_ROLES) }).strict();
+const createKeyRequest = z.object({ name: z.string().min(1).max(100), owner: z.string({ error: 'required; name the person or service this key belongs to (e.g. an e-mail), since approvals compare owners, not keys' }).trim().min(1).max(200), role: z.enum(API_KEY_ROLES) }).strict();
 
 /** Admin only: issue (shown once), list and revoke the project's API keys. */
 export function apiKeyRoutes(deps: ApiDeps) {

@@ -184,7 +184,7 @@ describe('serving guard: blessed, infra-validated and approved, or an audited ov
   it('every API key names its owner: 422 without one, and its creation is audited with owner and role', async () => {
     const ownerless = await t.request('POST', '/v1/api-keys', { json: { name: 'ci', role: 'operator' } });
     expect(ownerless.status).toBe(422);
-    expect(await ownerless.json()).toMatchObject({ error: { code: 'invalid_request', field: 'owner', message: expect.stringMatching(/^owner is required: name the person or service/) as unknown } });
+    expect(await ownerless.json()).toMatchObject({ error: { code: 'invalid_request', field: 'owner', message: 'owner: required; name the person or service this key belongs to (e.g. an e-mail), since approvals compare owners, not keys.' } });
     const created = await t.request('POST', '/v1/api-keys', { json: { name: 'ci', owner: 'ci@example.com', role: 'operator' } });
     expect(created.status).toBe(201);
     const { id, owner } = (await created.json()) as { id: string; owner: string };
