@@ -1,6 +1,4 @@
 import { createHmac, randomBytes, randomUUID } from 'node:crypto';
-import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger } from '@temporalio/worker';
 import { eq } from 'drizzle-orm';
@@ -13,42 +11,22 @@ import type { RegistryEvent } from '../../domain/registry-events';
 import { newId } from '../../platform/ids';
 import { parseWebhookAllowList, systemResolver, type HostResolver } from '../../platform/webhook-targets';
 import { openRetrainHome, type RetrainHome } from '../support/retrain-fixtures';
+import { startWebhookReceiver, type ReceivedDelivery, type WebhookReceiver } from '../support/webhook-receiver';
 
-interface Receiver {
-  port: number;
-  received: { headers: IncomingHttpHeaders; body: string }[];
-  close(): Promise<void>;
-}
-
-/** A real HTTP receiver on `host`; answers `status` (and `location`) to every request. */
-async function startReceiver(host: string, port = 0, answer: { status: number; location?: string } = { status: 200 }): Promise<Receiver> {
-  const received: Receiver['received'] = [];
-  const server: Server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      received.push({ headers: req.headers, body: Buffer.concat(chunks).toString('utf8') });
-      res.writeHead(answer.status, answer.location ? { location: answer.location } : {}).end();
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(port, host, resolve));
-  return { port: (server.address() as AddressInfo).port, received, close: () => new Promise((resolve) => server.close(() => resolve())) };
-}
-
-const signatureOf = (secret: string, r: Receiver['received'][number]) =>
+const signatureOf = (secret: string, r: Pick<ReceivedDelivery, 'headers' | 'body'>) =>
   `sha256=${createHmac('sha256', secret).update(`${String(r.headers['x-factory-timestamp'])}.${r.body}`).digest('hex')}`;
 
 /** deliverWebhook with the real database and real sockets: where it may connect, and with which secret it signs. */
 describe('webhook delivery', () => {
   let home: RetrainHome;
   const secretKey = randomBytes(32);
-  let loopback: Receiver;
-  let otherLoopback: Receiver;
+  let loopback: WebhookReceiver;
+  let otherLoopback: WebhookReceiver;
   beforeAll(async () => {
     home = await openRetrainHome('webhook-delivery');
-    loopback = await startReceiver('127.0.0.1');
+    loopback = await startWebhookReceiver();
     // The same port on another loopback address: where a rebinding DNS answer would lead.
-    otherLoopback = await startReceiver('127.0.0.2', loopback.port);
+    otherLoopback = await startWebhookReceiver({ host: '127.0.0.2', port: loopback.port });
   });
   afterAll(async () => {
     await loopback?.close();
@@ -120,7 +98,7 @@ describe('webhook delivery', () => {
   });
 
   it('does not follow a redirect, which could lead to an internal address', async () => {
-    const redirecting = await startReceiver('127.0.0.1', 0, { status: 307, location: `http://127.0.0.2:${loopback.port}/internal` });
+    const redirecting = await startWebhookReceiver({ answer: () => ({ status: 307, location: `http://127.0.0.2:${loopback.port}/internal` }) });
     try {
       const { id } = await register(`http://127.0.0.1:${redirecting.port}/hooks`);
       await expect(deliver(id, { allowHosts: '127.0.0.1' })).rejects.toMatchObject({ type: 'WebhookRedirectRefused', nonRetryable: true });

@@ -1,37 +1,13 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { deliverRegistryEvent } from '../../workflows/deliver-registry-event';
 import { registryEventWorkflowId } from '../../workflows/registry-events';
 import { recordHistory } from '../support/record-history';
 import { churnRows, toCsv } from '../support/synthetic-data';
 import { startTestFactory, waitForWorkflow, type TestFactory } from '../support/test-factory';
+import { startWebhookReceiver, type ReceivedDelivery, type WebhookReceiver } from '../support/webhook-receiver';
 
-interface Received {
-  headers: IncomingHttpHeaders;
-  body: string;
-  answered: number;
-}
-
-/** A real HTTP receiver on a free port that answers what `answer` says for the n-th request (from 1). */
-async function startReceiver(answer: (n: number) => number): Promise<{ url: string; received: Received[]; close: () => Promise<void> }> {
-  const received: Received[] = [];
-  const server: Server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      const answered = answer(received.length + 1);
-      received.push({ headers: req.headers, body: Buffer.concat(chunks).toString('utf8'), answered });
-      res.writeHead(answered).end();
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return { url: `http://127.0.0.1:${port}/hooks`, received, close: () => new Promise((resolve) => server.close(() => resolve())) };
-}
-
-function validSignature(secret: string, r: Received): boolean {
+function validSignature(secret: string, r: ReceivedDelivery): boolean {
   const expected = `sha256=${createHmac('sha256', secret).update(`${String(r.headers['x-factory-timestamp'])}.${r.body}`).digest('hex')}`;
   const got = String(r.headers['x-factory-signature']);
   return got.length === expected.length && timingSafeEqual(Buffer.from(got), Buffer.from(expected));
@@ -43,14 +19,14 @@ async function errorCode(res: Response): Promise<string> {
 
 describe('registry webhooks', () => {
   let t: TestFactory;
-  let flaky: Awaited<ReturnType<typeof startReceiver>>;
-  let refusing: Awaited<ReturnType<typeof startReceiver>>;
+  let flaky: WebhookReceiver;
+  let refusing: WebhookReceiver;
 
   beforeAll(async () => {
     t = await startTestFactory({ activityTimeouts: { heartbeatTimeoutMs: 3000 }, webhookAllowHosts: '127.0.0.1' });
     // Down for its first two attempts (503), then up.
-    flaky = await startReceiver((n) => (n <= 2 ? 503 : 200));
-    refusing = await startReceiver(() => 410);
+    flaky = await startWebhookReceiver({ answer: (n) => (n <= 2 ? 503 : 200) });
+    refusing = await startWebhookReceiver({ answer: () => 410 });
   });
   afterAll(async () => {
     await t?.stop();
@@ -141,7 +117,7 @@ describe('registry webhooks', () => {
   });
 
   it('a promotion announces its decision and the alias move', async () => {
-    const receiver = await startReceiver(() => 200);
+    const receiver = await startWebhookReceiver({ answer: () => 200 });
     try {
       const hook = await t.request('POST', '/v1/webhooks', { json: { url: receiver.url, events: ['promotion.approved', 'promotion.rejected', 'model_alias.promoted'] } });
       const { secret } = (await hook.json()) as { secret: string };

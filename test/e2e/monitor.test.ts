@@ -1,32 +1,11 @@
 import { createHmac } from 'node:crypto';
-import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { StoredDriftReport } from '../../db/queries/monitoring';
 import { recordHistory } from '../support/record-history';
 import { doubledSpend, serveLabelled } from '../support/labelled-traffic';
 import { churnRows, toCsv } from '../support/synthetic-data';
 import { startTestFactory, waitForWorkflow, type TestFactory } from '../support/test-factory';
-
-interface Received {
-  headers: IncomingHttpHeaders;
-  body: string;
-}
-
-async function startReceiver(): Promise<{ url: string; received: Received[]; close: () => Promise<void> }> {
-  const received: Received[] = [];
-  const server: Server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      received.push({ headers: req.headers, body: Buffer.concat(chunks).toString('utf8') });
-      res.writeHead(200).end();
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return { url: `http://127.0.0.1:${port}/hooks`, received, close: () => new Promise((resolve) => server.close(() => resolve())) };
-}
+import { startWebhookReceiver, type WebhookReceiver } from '../support/webhook-receiver';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -38,12 +17,12 @@ async function errorOf(res: Response): Promise<{ status: number; code: string; m
 /** Monitoring end to end: train on A, serve B with labels, the monitor flags spend (not tenure), alerts a webhook; a calm window does not drift. */
 describe('drift monitoring of an endpoint', () => {
   let t: TestFactory;
-  let receiver: Awaited<ReturnType<typeof startReceiver>>;
+  let receiver: WebhookReceiver;
   let secret: string;
 
   beforeAll(async () => {
     t = await startTestFactory({ activityTimeouts: { heartbeatTimeoutMs: 3000 }, webhookAllowHosts: '127.0.0.1' });
-    receiver = await startReceiver();
+    receiver = await startWebhookReceiver();
     expect((await t.request('POST', '/v1/datasets/churn/versions?wait=true', { body: toCsv(churnRows(1500, 'train-a')), contentType: 'text/csv' })).status).toBe(201);
     const start = await t.request('POST', '/v1/pipelines', { json: { dataset: 'churn', target: 'churned', model: { type: 'logistic', epochs: 20, learningRate: 0.1 }, endpoint: 'churn' } });
     expect(start.status).toBe(202);

@@ -4,20 +4,35 @@ import type { AddressInfo } from 'node:net';
 export interface ReceivedDelivery {
   headers: IncomingHttpHeaders;
   body: string;
+  /** The status this receiver answered. */
+  answered: number;
 }
 
-/** A real HTTP receiver on a free local port that answers 200 and keeps what it got. */
-export async function startWebhookReceiver(): Promise<{ url: string; received: ReceivedDelivery[]; close: () => Promise<void> }> {
+export interface WebhookReceiver {
+  url: string;
+  port: number;
+  received: ReceivedDelivery[];
+  close(): Promise<void>;
+}
+
+/** What to answer the n-th request (from 1): a status, or a status with a redirect target. */
+export type ReceiverAnswer = (n: number) => number | { status: number; location?: string };
+
+/** A real HTTP receiver on `host` (127.0.0.1) and `port` (any free one) that keeps what it got and answers as told (200). */
+export async function startWebhookReceiver(opts: { host?: string; port?: number; answer?: ReceiverAnswer } = {}): Promise<WebhookReceiver> {
+  const { host = '127.0.0.1', port = 0, answer = () => 200 } = opts;
   const received: ReceivedDelivery[] = [];
   const server: Server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
-      received.push({ headers: req.headers, body: Buffer.concat(chunks).toString('utf8') });
-      res.writeHead(200).end();
+      const answered = answer(received.length + 1);
+      const { status, location } = typeof answered === 'number' ? { status: answered, location: undefined } : answered;
+      received.push({ headers: req.headers, body: Buffer.concat(chunks).toString('utf8'), answered: status });
+      res.writeHead(status, location ? { location } : {}).end();
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return { url: `http://127.0.0.1:${port}/hooks`, received, close: () => new Promise((resolve) => server.close(() => resolve())) };
+  await new Promise<void>((resolve) => server.listen(port, host, resolve));
+  const bound = (server.address() as AddressInfo).port;
+  return { url: `http://${host}:${bound}/hooks`, port: bound, received, close: () => new Promise((resolve) => server.close(() => resolve())) };
 }
