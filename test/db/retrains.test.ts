@@ -8,18 +8,25 @@ import { insertModelVersion } from '../support/candidate-models';
 import { openRetrainHome, type RetrainHome } from '../support/retrain-fixtures';
 import { setEndpointTraffic } from '../support/serving-fixtures';
 
+type ClaimBase = Omit<RetrainClaimRequest, 'episode' | 'workflowId' | 'trigger'>;
+
+/** A model with a version serving on endpoint churn: what every claim of these tests is for. */
+async function claimBase(home: RetrainHome): Promise<ClaimBase> {
+  const db = home.database.db;
+  const version = await insertModelVersion(db, { projectId: home.projectId, model: 'churn', features: ['tenure', 'spend'] });
+  const endpointId = await setEndpointTraffic(db, { projectId: home.projectId, endpoint: 'churn', stable: version.modelVersionId });
+  const [row] = await db.select({ modelId: modelVersions.modelId }).from(modelVersions).where(eq(modelVersions.id, version.modelVersionId));
+  return { projectId: home.projectId, endpointId, modelId: row!.modelId };
+}
+
 /** The claim table under concurrency: the database, not the caller, decides who retrains. */
 describe('retrain claims', () => {
   let home: RetrainHome;
-  let base: Omit<RetrainClaimRequest, 'episode' | 'workflowId' | 'trigger'>;
+  let base: ClaimBase;
 
   beforeAll(async () => {
     home = await openRetrainHome('retrain-claims');
-    const db = home.database.db;
-    const version = await insertModelVersion(db, { projectId: home.projectId, model: 'churn', features: ['tenure', 'spend'] });
-    const endpointId = await setEndpointTraffic(db, { projectId: home.projectId, endpoint: 'churn', stable: version.modelVersionId });
-    const [row] = await db.select({ modelId: modelVersions.modelId }).from(modelVersions).where(eq(modelVersions.id, version.modelVersionId));
-    base = { projectId: home.projectId, endpointId, modelId: row!.modelId };
+    base = await claimBase(home);
   });
   afterAll(async () => {
     await home?.close();
@@ -65,15 +72,11 @@ describe('retrain claims', () => {
 /** A failed attempt frees its episode after a backoff, for a bounded number of attempts (issue 15, item 7). */
 describe('retrain attempts after a failure', () => {
   let home: RetrainHome;
-  let base: Omit<RetrainClaimRequest, 'episode' | 'workflowId' | 'trigger'>;
+  let base: ClaimBase;
 
   beforeAll(async () => {
     home = await openRetrainHome('retrain-attempts');
-    const db = home.database.db;
-    const version = await insertModelVersion(db, { projectId: home.projectId, model: 'churn', features: ['tenure', 'spend'] });
-    const endpointId = await setEndpointTraffic(db, { projectId: home.projectId, endpoint: 'churn', stable: version.modelVersionId });
-    const [row] = await db.select({ modelId: modelVersions.modelId }).from(modelVersions).where(eq(modelVersions.id, version.modelVersionId));
-    base = { projectId: home.projectId, endpointId, modelId: row!.modelId };
+    base = await claimBase(home);
   });
   afterAll(async () => {
     await home?.close();
