@@ -43,7 +43,8 @@ describe.skipIf(!inject('databaseUrl'))('a rollout survives a SIGKILLed worker (
     const doomed = await startWorkerProcess();
 
     expect((await t.request('POST', '/v1/endpoints/crash/rollouts', { json: { model: 'churn', version: stable.version, strategy: 'allAtOnce' } })).status).toBe(202);
-    await driveUntil('crash', (r) => r?.stableVersionId === stable.versionId);
+    // Until the first rollout has ended (it checks every server serves it), or the canary would be a 409 rollout_in_progress.
+    await driveUntil('crash', (r) => r?.stableVersionId === stable.versionId && r.rollout?.status === 'succeeded');
     const start = await t.request('POST', '/v1/endpoints/crash/rollouts', {
       json: {
         model: 'churn',
